@@ -1,0 +1,74 @@
+// Causal multi-head attention against the KV cache, for prefill (T queries) and decode (T = 1)
+// alike. The query at chunk row t sits at absolute position pos0 + t and attends to cache rows
+// 0..pos0+t (kv_append has already written this chunk's keys and values).
+//   out[t, h*HS + d] = sum_j softmax_j(q . k_j / sqrt(HS)) v_j[d]
+// One workgroup per (t, h). Phase 1: each thread scores a strided set of keys into workgroup
+// memory. Phase 2: max and sum reductions (softmax with the max subtracted). Phase 3: threads
+// over d accumulate the weighted values; reads of v_j are contiguous across threads.
+
+struct Params { T: u32, C: u32, NH: u32, HS: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
+struct Step { pos0: u32, _a: u32, _b: u32, _c: u32 }
+
+override MAX_CTX: u32 = 1024u; // longest context the scores array holds
+override MAX_HS: u32 = 256u;   // largest head size
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> step: Step;
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;       // (T, 3C), q in [0, C)
+@group(0) @binding(3) var<storage, read> k_cache: array<f32>;   // (n_ctx, C)
+@group(0) @binding(4) var<storage, read> v_cache: array<f32>;   // (n_ctx, C)
+@group(0) @binding(5) var<storage, read_write> out: array<f32>; // (T, C)
+
+const WG: u32 = 64u;
+var<workgroup> scores: array<f32, MAX_CTX>;
+var<workgroup> q: array<f32, MAX_HS>;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) {
+      if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let lid = lid3.x;
+  let t = wid.x;
+  let h = wid.y;
+  let head = h * p.HS;
+  let n_keys = step.pos0 + t + 1u;
+  for (var d = lid; d < p.HS; d += WG) { q[d] = qkv[t * 3u * p.C + head + d]; }
+  workgroupBarrier();
+
+  var m = -3.4e38;
+  for (var j = lid; j < n_keys; j += WG) {
+    var s = 0.0;
+    let kb = j * p.C + head;
+    for (var d = 0u; d < p.HS; d++) { s += q[d] * k_cache[kb + d]; }
+    s *= p.scale;
+    scores[j] = s;
+    m = max(m, s);
+  }
+  m = reduce(lid, m, true);
+  var z = 0.0;
+  for (var j = lid; j < n_keys; j += WG) {
+    let e = exp(scores[j] - m);
+    scores[j] = e;
+    z += e;
+  }
+  z = reduce(lid, z, false); // the barrier inside also publishes scores[] to all threads
+  let inv_z = 1.0 / z;
+  for (var d = lid; d < p.HS; d += WG) {
+    var acc = 0.0;
+    for (var j = 0u; j < n_keys; j++) { acc += scores[j] * v_cache[j * p.C + head + d]; }
+    out[t * p.C + head + d] = acc * inv_z;
+  }
+}

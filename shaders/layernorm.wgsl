@@ -1,0 +1,41 @@
+// LayerNorm over the last dim: out[t, :] = (x - mean) / sqrt(var + eps) * weight + bias.
+// One workgroup per row t; 128 threads stride over C. Mean and variance are two passes over the
+// row (not E[x^2] - E[x]^2), which loses no precision when |mean| >> std, as in GPT-2's residual.
+
+struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;       // (T, C)
+@group(0) @binding(2) var<storage, read> weight: array<f32>;    // (C)
+@group(0) @binding(3) var<storage, read> bias: array<f32>;      // (C)
+@group(0) @binding(4) var<storage, read_write> out: array<f32>; // (T, C)
+
+const WG: u32 = 128u;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier(); // red is reused by the next reduction
+  return total;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let lid = lid3.x;
+  let base = wid.x * p.C;
+  var s = 0.0;
+  for (var c = lid; c < p.C; c += WG) { s += inp[base + c]; }
+  let mean = reduce_sum(lid, s) / f32(p.C);
+  var v = 0.0;
+  for (var c = lid; c < p.C; c += WG) { let d = inp[base + c] - mean; v += d * d; }
+  let rstd = inverseSqrt(reduce_sum(lid, v) / f32(p.C) + p.eps);
+  for (var c = lid; c < p.C; c += WG) {
+    out[base + c] = (inp[base + c] - mean) * rstd * weight[c] + bias[c];
+  }
+}

@@ -1,0 +1,134 @@
+// Adapter and device: request the limits a model needs, detect optional features, and turn
+// device loss and uncaptured errors into typed errors.
+import { GpuDeviceLost, GpuOutOfMemory, GpuValidationError, WebGPUUnavailable } from '../errors';
+
+export interface GpuFeatures {
+  shaderF16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: AdapterDescription;
+  features: GpuFeatures;
+  /** Largest single storage binding, in bytes. Tensors above it are split (see buffers.ts). */
+  maxBinding: number;
+  maxBufferSize: number;
+  /** The first fatal error (lost device, out of memory); every later call rethrows it. */
+  fatal: Error | null;
+  onFatal: ((err: Error) => void) | null;
+}
+
+const NO_WEBGPU_HELP =
+  'Use Chrome or Edge 113+ on desktop (or Chrome 121+ on Android), or Safari 26+. ' +
+  'On Linux, start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan); ' +
+  'in Firefox, WebGPU ships from version 141 on Windows, behind dom.webgpu.enabled elsewhere.';
+
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  return {
+    vendor: info?.vendor || 'unknown',
+    architecture: info?.architecture || 'unknown',
+    device: info?.device || '',
+    description: info?.description || '',
+    // Newer Chrome exposes this on info; older on the adapter itself.
+    isFallbackAdapter: Boolean(
+      (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
+        (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    ),
+  };
+}
+
+export async function requestGpu(
+  gpu: GPU | undefined = (globalThis.navigator as Navigator | undefined)?.gpu,
+): Promise<GpuContext> {
+  if (!gpu) {
+    throw new WebGPUUnavailable(`This browser does not expose WebGPU (navigator.gpu is missing). ${NO_WEBGPU_HELP}`);
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    throw new WebGPUUnavailable(
+      `WebGPU is present but no GPU adapter was found (it may be blocklisted or disabled). ${NO_WEBGPU_HELP}`,
+    );
+  }
+  const want: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+  const requiredFeatures = want.filter((f) => adapter.features.has(f));
+  const a = adapter.limits;
+  // Ask for everything the adapter allows on the axes a transformer stresses: defaults are
+  // 128 MiB per binding and 256 MiB per buffer, below GPT-2's fp32 wte (154 MB).
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+    maxBufferSize: a.maxBufferSize,
+    maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ label: 'glassbox', requiredFeatures, requiredLimits });
+  } catch (e) {
+    throw new WebGPUUnavailable(`The GPU adapter refused to create a device: ${(e as Error).message}. ${NO_WEBGPU_HELP}`);
+  }
+  const ctx: GpuContext = {
+    device,
+    adapter: describeAdapter(adapter),
+    features: {
+      shaderF16: device.features.has('shader-f16'),
+      subgroups: device.features.has('subgroups'),
+      timestampQuery: device.features.has('timestamp-query'),
+    },
+    maxBinding: device.limits.maxStorageBufferBindingSize,
+    maxBufferSize: device.limits.maxBufferSize,
+    fatal: null,
+    onFatal: null,
+  };
+  const fail = (err: Error) => {
+    if (!ctx.fatal) ctx.fatal = err;
+    ctx.onFatal?.(err);
+  };
+  void device.lost.then((info) => {
+    if (info.reason === 'destroyed') return;
+    fail(new GpuDeviceLost(`The GPU device was lost (${info.message || info.reason}). Reload the model to continue; your prompt and settings are kept.`));
+  });
+  device.addEventListener('uncapturederror', (ev) => {
+    const error = (ev as GPUUncapturedErrorEvent).error;
+    if (error instanceof GPUOutOfMemoryError) {
+      fail(new GpuOutOfMemory(`The GPU ran out of memory: ${error.message}. Close other GPU-heavy tabs or pick a smaller model.`));
+    } else {
+      fail(new GpuValidationError(`WebGPU error: ${error.message}`));
+    }
+  });
+  return ctx;
+}
+
+/** Rethrows the context's fatal error, if any. Call at every engine entry point. */
+export function checkAlive(ctx: GpuContext): void {
+  if (ctx.fatal) throw ctx.fatal;
+}
+
+/**
+ * Runs `fn` inside out-of-memory and validation error scopes, and throws a typed error when one
+ * fires. Use around allocations and pipeline creation, where failure is the user's to act on.
+ */
+export async function withErrorScopes<T>(ctx: GpuContext, what: string, fn: () => T): Promise<T> {
+  const { device } = ctx;
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const result = fn();
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  if (oom) throw new GpuOutOfMemory(`Out of GPU memory while ${what}: ${oom.message}. Close other GPU-heavy tabs or pick a smaller model.`);
+  if (validation) throw new GpuValidationError(`WebGPU rejected ${what}: ${validation.message}`);
+  return result;
+}

@@ -1,0 +1,130 @@
+// The handle every kernel wrapper takes: device, pipeline cache, uniform helpers, and a runner
+// that encodes a list of steps (dispatches and copies) into one command buffer.
+import type { GpuContext } from './device';
+import { PipelineCache, type Constants } from './pipelines';
+
+/** A float field in a uniform Params struct; bare numbers are u32. */
+export interface F32 {
+  f32: number;
+}
+export const f32 = (v: number): F32 => ({ f32: v });
+
+export interface Dispatch {
+  kind: 'dispatch';
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  grid: [number, number, number];
+  /** Uniform buffers created for this dispatch alone, freed with it (see release()). */
+  owned: GPUBuffer[];
+}
+
+export interface Copy {
+  kind: 'copy';
+  label: string;
+  src: GPUBuffer;
+  srcOffset: number;
+  dst: GPUBuffer;
+  dstOffset: number;
+  bytes: number;
+}
+
+export type Step = Dispatch | Copy;
+
+export const MAX_GRID = 65535;
+
+export class Gpu {
+  readonly device: GPUDevice;
+  readonly pipelines: PipelineCache;
+  /** Uniform `Step { pos0 }` shared by position-dependent kernels, rewritten before each run. */
+  readonly step: GPUBuffer;
+
+  constructor(readonly ctx: GpuContext) {
+    this.device = ctx.device;
+    this.pipelines = new PipelineCache(ctx.device);
+    this.step = ctx.device.createBuffer({
+      label: 'step',
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  /** A uniform buffer holding a Params struct of 4-byte fields, padded to 16 bytes. */
+  params(label: string, fields: Array<number | F32>): GPUBuffer {
+    const size = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
+    const buf = this.device.createBuffer({ label: `${label}.params`, size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    const view = new DataView(buf.getMappedRange());
+    fields.forEach((f, i) => {
+      if (typeof f === 'number') {
+        if (!Number.isInteger(f) || f < 0 || f > 0xffffffff) throw new Error(`${label}: u32 param ${i} = ${f}`);
+        view.setUint32(i * 4, f, true);
+      } else view.setFloat32(i * 4, f.f32, true);
+    });
+    buf.unmap();
+    return buf;
+  }
+
+  /** Binds `resources` to bindings 0..n-1 of group 0, in order. */
+  dispatch(
+    op: string,
+    label: string,
+    resources: GPUBuffer[],
+    grid: [number, number?, number?],
+    constants: Constants = {},
+  ): Dispatch {
+    const pipeline = this.pipelines.get(op, constants);
+    const g: [number, number, number] = [grid[0], grid[1] ?? 1, grid[2] ?? 1];
+    if (g.some((n) => n > MAX_GRID)) throw new Error(`${label}: grid ${g} exceeds ${MAX_GRID}`);
+    const bindGroup = this.device.createBindGroup({
+      label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const owned = resources.filter((b) => b !== this.step && b.usage & GPUBufferUsage.UNIFORM);
+    return { kind: 'dispatch', label, pipeline, bindGroup, grid: g, owned };
+  }
+
+  copy(label: string, src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): Copy {
+    return { kind: 'copy', label, src, srcOffset, dst, dstOffset, bytes };
+  }
+
+  writeStep(pos0: number): void {
+    this.device.queue.writeBuffer(this.step, 0, new Uint32Array([pos0, 0, 0, 0]));
+  }
+
+  /** Encodes the steps into one command buffer: dispatches share compute passes, copies split them. */
+  encode(enc: GPUCommandEncoder, steps: Step[]): void {
+    let pass: GPUComputePassEncoder | null = null;
+    for (const s of steps) {
+      if (s.kind === 'dispatch') {
+        pass ??= enc.beginComputePass({ label: s.label });
+        pass.setPipeline(s.pipeline);
+        pass.setBindGroup(0, s.bindGroup);
+        pass.dispatchWorkgroups(...s.grid);
+      } else {
+        pass?.end();
+        pass = null;
+        enc.copyBufferToBuffer(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+      }
+    }
+    pass?.end();
+  }
+
+  /** Frees the per-dispatch uniforms of a plan that will not run again. */
+  release(steps: Step[]): void {
+    for (const s of steps) if (s.kind === 'dispatch') for (const b of s.owned) b.destroy();
+  }
+
+  run(steps: Step[], label = 'run'): void {
+    const enc = this.device.createCommandEncoder({ label });
+    this.encode(enc, steps);
+    this.device.queue.submit([enc.finish()]);
+  }
+}
+
+/** A 2D grid of 256-thread workgroups covering n elements; `row` is threads per grid row. */
+export function grid1d(n: number): { grid: [number, number]; row: number } {
+  const groups = Math.max(1, Math.ceil(n / 256));
+  const x = Math.min(groups, MAX_GRID);
+  return { grid: [x, Math.ceil(groups / x)], row: x * 256 };
+}

@@ -1,0 +1,70 @@
+// Compute pipelines, compiled once per (shader, override constants) and cached. Shader sources
+// come from shaders/*.wgsl through Vite's ?raw import, so the WGSL stays in real .wgsl files.
+const sources = import.meta.glob('../../shaders/*.wgsl', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
+
+export function shaderSource(op: string): string {
+  const src = sources[`../../shaders/${op}.wgsl`];
+  if (src === undefined) throw new Error(`No shader named shaders/${op}.wgsl`);
+  return src;
+}
+
+export type Constants = Record<string, number>;
+
+export class PipelineCache {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  private key(op: string, constants: Constants): string {
+    const c = Object.entries(constants).sort(([a], [b]) => a.localeCompare(b));
+    return c.length ? `${op}(${c.map(([k, v]) => `${k}=${v}`).join(',')})` : op;
+  }
+
+  private module(op: string): GPUShaderModule {
+    let m = this.modules.get(op);
+    if (!m) {
+      m = this.device.createShaderModule({ label: op, code: shaderSource(op) });
+      this.modules.set(op, m);
+    }
+    return m;
+  }
+
+  private descriptor(op: string, constants: Constants): GPUComputePipelineDescriptor {
+    return {
+      label: this.key(op, constants),
+      layout: 'auto',
+      compute: { module: this.module(op), entryPoint: 'main', constants },
+    };
+  }
+
+  get(op: string, constants: Constants = {}): GPUComputePipeline {
+    const key = this.key(op, constants);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.device.createComputePipeline(this.descriptor(op, constants));
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Compiles pipelines ahead of the first prompt, in parallel where the browser allows. */
+  async warm(list: Array<[string, Constants?]>): Promise<void> {
+    await Promise.all(
+      list.map(async ([op, constants = {}]) => {
+        const key = this.key(op, constants);
+        if (this.pipelines.has(key)) return;
+        const p = await this.device.createComputePipelineAsync(this.descriptor(op, constants));
+        this.pipelines.set(key, p);
+      }),
+    );
+  }
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Dispatch, Gpu } from '../gpu/gpu';
+import type { GpuTensor } from '../gpu/buffers';
+import { holds, positiveInts } from './check';
+
+/**
+ * out (R, V) = x[row0 .. row0+R] (T, C) @ wte (V, C)^T: the tied LM head, only at the rows that
+ * need logits. One dispatch per wte part.
+ */
+export function logits(
+  gpu: Gpu,
+  a: { x: GPUBuffer; wte: GpuTensor; out: GPUBuffer; row0: number; R: number; C: number; V: number },
+): Dispatch[] {
+  const { R, C, V } = a;
+  positiveInts('logits', { R, C, V });
+  holds('logits', 'x', a.x, (a.row0 + R) * C);
+  holds('logits', 'out', a.out, R * V);
+  return a.wte.parts.map((part, i) =>
+    gpu.dispatch(
+      'logits',
+      `logits[${i}]`,
+      [gpu.params('logits', [C, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
+      [Math.ceil(part.rows / 8), R],
+    ),
+  );
+}

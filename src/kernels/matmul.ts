@@ -1,0 +1,21 @@
+import type { Dispatch, Gpu } from '../gpu/gpu';
+import { holds, positiveInts } from './check';
+
+/** out (M, N) = a (M, K) @ b (K, N) + bias (N). Register-tiled, for M > 1. */
+export function matmul(
+  gpu: Gpu,
+  x: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; M: number; N: number; K: number; label?: string },
+): Dispatch {
+  const { M, N, K } = x;
+  positiveInts('matmul', { M, N, K });
+  holds('matmul', 'a', x.a, M * K);
+  holds('matmul', 'b', x.b, K * N);
+  holds('matmul', 'bias', x.bias, N);
+  holds('matmul', 'out', x.out, M * N);
+  return gpu.dispatch(
+    'matmul',
+    x.label ?? 'matmul',
+    [gpu.params('matmul', [M, N, K, 0]), x.a, x.b, x.bias, x.out],
+    [Math.ceil(N / 64), Math.ceil(M / 64)],
+  );
+}

@@ -1,0 +1,16 @@
+import type { Dispatch, Gpu } from '../gpu/gpu';
+import { holds, positiveInts } from './check';
+
+/** out (N) = x (K) @ w (K, N) + bias (N). The decode-time (T = 1) matmul. */
+export function matvec(
+  gpu: Gpu,
+  a: { x: GPUBuffer; w: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; N: number; K: number; label?: string },
+): Dispatch {
+  const { N, K } = a;
+  positiveInts('matvec', { N, K });
+  holds('matvec', 'x', a.x, K);
+  holds('matvec', 'w', a.w, K * N);
+  holds('matvec', 'bias', a.bias, N);
+  holds('matvec', 'out', a.out, N);
+  return gpu.dispatch('matvec', a.label ?? 'matvec', [gpu.params('matvec', [N, K]), a.x, a.w, a.bias, a.out], [Math.ceil(N / 64)]);
+}

@@ -1,0 +1,24 @@
+// One GPU context per test file. requestGpu() throws WebGPUUnavailable when no adapter is found,
+// so every GPU test fails (never skips) on a machine without WebGPU.
+import { requestGpu } from '../../src/gpu/device';
+import { Gpu } from '../../src/gpu/gpu';
+import { uploadBuffer, createBuffer, readF32 } from '../../src/gpu/buffers';
+
+let gpu: Promise<Gpu> | null = null;
+
+export function getGpu(): Promise<Gpu> {
+  gpu ??= requestGpu().then((ctx) => new Gpu(ctx));
+  return gpu;
+}
+
+export function upload(g: Gpu, data: Float32Array | Uint32Array, label = 'input'): GPUBuffer {
+  return uploadBuffer(g.device, label, data);
+}
+
+export function empty(g: Gpu, elems: number, label = 'output'): GPUBuffer {
+  return createBuffer(g.device, label, elems * 4);
+}
+
+export function read(g: Gpu, buf: GPUBuffer, elems?: number): Promise<Float32Array> {
+  return readF32(g.device, buf, elems);
+}
