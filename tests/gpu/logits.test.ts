@@ -1,0 +1,27 @@
+import { describe, it } from 'vitest';
+import { logits } from '../../src/kernels/logits';
+import { logitsRef } from '../../src/reference/logits';
+import { uploadTensor } from '../../src/gpu/buffers';
+import { Rng } from '../../src/model/rng';
+import { expectClose } from '../util';
+import { empty, getGpu, read, upload } from './gpu';
+
+describe('logits', () => {
+  // V not a multiple of 64 (or of the 8 rows per workgroup); wte split into parts; all rows or
+  // just the last one.
+  for (const [T, C, V, row0, R, maxRows] of [
+    [1, 96, 1001, 0, 1, 1001],
+    [5, 33, 77, 4, 1, 30],
+    [6, 96, 515, 0, 6, 200],
+  ]) {
+    it(`T=${T} C=${C} V=${V} rows ${row0}..${row0 + R} parts of ${maxRows}`, async () => {
+      const g = await getGpu();
+      const rng = new Rng(T + C * 3 + V);
+      const x = rng.array(T * C);
+      const wte = rng.array(V * C);
+      const out = empty(g, R * V);
+      g.run(logits(g, { x: upload(g, x), wte: uploadTensor(g.device, 'wte', [V, C], wte, maxRows * C * 4), out, row0, R, C, V }));
+      expectClose('logits', await read(g, out, R * V), logitsRef(x, wte, row0, R, C, V));
+    });
+  }
+});

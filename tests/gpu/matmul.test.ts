@@ -1,0 +1,39 @@
+import { describe, it } from 'vitest';
+import { matmul } from '../../src/kernels/matmul';
+import { matvec } from '../../src/kernels/matvec';
+import { matmulRef } from '../../src/reference/matmul';
+import { matvecRef } from '../../src/reference/matvec';
+import { Rng } from '../../src/model/rng';
+import { expectClose } from '../util';
+import { empty, getGpu, read, upload } from './gpu';
+
+describe('matmul', () => {
+  // M, N, K: tile edges (64, 16) crossed, under- and over-shot, and GPT-2-like shapes.
+  for (const [M, N, K] of [[2, 1, 1], [7, 288, 96], [65, 33, 17], [128, 3 * 768, 768], [100, 96, 384]]) {
+    it(`M=${M} N=${N} K=${K}`, async () => {
+      const g = await getGpu();
+      const rng = new Rng(M * 31 + N * 7 + K);
+      const a = rng.array(M * K);
+      const b = rng.array(K * N, 0.1);
+      const bias = rng.array(N);
+      const out = empty(g, M * N);
+      g.run([matmul(g, { a: upload(g, a), b: upload(g, b), bias: upload(g, bias), out, M, N, K })]);
+      expectClose('matmul', await read(g, out, M * N), matmulRef(a, b, bias, M, N, K));
+    });
+  }
+});
+
+describe('matvec', () => {
+  for (const [N, K] of [[1, 1], [288, 96], [33, 17], [3, 1030], [3072, 768]]) {
+    it(`N=${N} K=${K}`, async () => {
+      const g = await getGpu();
+      const rng = new Rng(N * 13 + K);
+      const x = rng.array(K);
+      const w = rng.array(K * N, 0.1);
+      const bias = rng.array(N);
+      const out = empty(g, N);
+      g.run([matvec(g, { x: upload(g, x), w: upload(g, w), bias: upload(g, bias), out, N, K })]);
+      expectClose('matvec', await read(g, out, N), matvecRef(x, w, bias, N, K));
+    });
+  }
+});
