@@ -1,0 +1,87 @@
+// Hugging Face config.json for the GPT-2 family, validated into the names the forward uses.
+import { ModelConfigError } from '../errors';
+
+export interface Gpt2Config {
+  modelType: 'gpt2';
+  /** V */ vocabSize: number;
+  /** n_ctx: longest sequence the position embedding covers */ nCtx: number;
+  /** C */ dModel: number;
+  nLayers: number;
+  /** NH */ nHeads: number;
+  /** HS = C / NH */ dHead: number;
+  /** 4C unless n_inner says otherwise */ dMlp: number;
+  layerNormEps: number;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+}
+
+const TANH_GELU = new Set(['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast']);
+
+export function parseGpt2Config(text: string, file = 'config.json'): Gpt2Config {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelConfigError(file, `is not valid JSON (${(e as Error).message}). Check that the file downloaded completely.`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError(file, 'is not a JSON object');
+  const int = (field: string, fallback?: number): number => {
+    const v = raw[field] ?? fallback;
+    if (!Number.isInteger(v) || (v as number) <= 0) {
+      throw new ModelConfigError(file, `must be a positive integer, got ${JSON.stringify(raw[field])}`, field);
+    }
+    return v as number;
+  };
+  const optId = (field: string): number | null => (Number.isInteger(raw[field]) ? (raw[field] as number) : null);
+
+  const modelType = raw.model_type;
+  if (modelType !== 'gpt2') {
+    throw new ModelConfigError(file, `is ${JSON.stringify(modelType)}; Glassbox runs the GPT-2 family (model_type "gpt2")`, 'model_type');
+  }
+  const act = raw.activation_function ?? 'gelu_new';
+  if (typeof act !== 'string' || !TANH_GELU.has(act)) {
+    throw new ModelConfigError(file, `${JSON.stringify(act)} is not supported; GPT-2 uses the tanh GELU ("gelu_new")`, 'activation_function');
+  }
+  const dModel = int('n_embd');
+  const nHeads = int('n_head');
+  if (dModel % nHeads) throw new ModelConfigError(file, `n_embd ${dModel} is not divisible by n_head ${nHeads}`, 'n_head');
+  const eps = raw.layer_norm_epsilon ?? 1e-5;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(file, `must be a positive number`, 'layer_norm_epsilon');
+  if (raw.tie_word_embeddings === false) {
+    throw new ModelConfigError(file, 'untied LM heads are not supported; GPT-2 ties lm_head to wte', 'tie_word_embeddings');
+  }
+  return {
+    modelType: 'gpt2',
+    vocabSize: int('vocab_size'),
+    nCtx: int('n_positions', raw.n_ctx as number | undefined),
+    dModel,
+    nLayers: int('n_layer'),
+    nHeads,
+    dHead: dModel / nHeads,
+    dMlp: raw.n_inner == null ? 4 * dModel : int('n_inner'),
+    layerNormEps: eps,
+    bosTokenId: optId('bos_token_id'),
+    eosTokenId: optId('eos_token_id'),
+  };
+}
+
+/** Every tensor the forward reads, with the shape config.json implies (HF names, Conv1D [in, out]). */
+export function expectedShapes(cfg: Gpt2Config): Map<string, number[]> {
+  const { vocabSize: V, nCtx, dModel: C, dMlp } = cfg;
+  const m = new Map<string, number[]>([
+    ['wte.weight', [V, C]],
+    ['wpe.weight', [nCtx, C]],
+    ['ln_f.weight', [C]],
+    ['ln_f.bias', [C]],
+  ]);
+  for (let l = 0; l < cfg.nLayers; l++) {
+    const h = `h.${l}.`;
+    m.set(`${h}ln_1.weight`, [C]).set(`${h}ln_1.bias`, [C]);
+    m.set(`${h}attn.c_attn.weight`, [C, 3 * C]).set(`${h}attn.c_attn.bias`, [3 * C]);
+    m.set(`${h}attn.c_proj.weight`, [C, C]).set(`${h}attn.c_proj.bias`, [C]);
+    m.set(`${h}ln_2.weight`, [C]).set(`${h}ln_2.bias`, [C]);
+    m.set(`${h}mlp.c_fc.weight`, [C, dMlp]).set(`${h}mlp.c_fc.bias`, [dMlp]);
+    m.set(`${h}mlp.c_proj.weight`, [dMlp, C]).set(`${h}mlp.c_proj.bias`, [C]);
+  }
+  return m;
+}

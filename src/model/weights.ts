@@ -1,0 +1,40 @@
+// Checkpoint tensors, checked against config.json before anything reaches the GPU.
+import { ModelFileError } from '../errors';
+import { expectedShapes, type Gpt2Config } from './config';
+import { toFloat32, type Safetensors } from './safetensors';
+
+/** Tensors in Hugging Face GPT-2 names (no "transformer." prefix), as f32. */
+export type Weights = Map<string, Float32Array>;
+
+/**
+ * Picks and checks the tensors the forward needs. Accepts both GPT2Model keys ("h.0...") and
+ * GPT2LMHeadModel keys ("transformer.h.0..."); ignores the causal-mask buffers (h.L.attn.bias,
+ * h.L.attn.masked_bias) and lm_head.weight (tied to wte).
+ */
+export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
+  const out: Weights = new Map();
+  for (const [name, shape] of expectedShapes(cfg)) {
+    const t = st.tensors.get(name) ?? st.tensors.get(`transformer.${name}`);
+    if (!t) {
+      throw new ModelFileError(st.file, `is missing; a GPT-2 checkpoint with n_layer=${cfg.nLayers} needs it. Is this the right model file?`, name);
+    }
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelFileError(
+        st.file,
+        `has shape [${t.shape}] but config.json implies [${shape}]. The config and the weights are from different models.`,
+        t.name,
+      );
+    }
+    out.set(name, toFloat32(t, st.file));
+  }
+  return out;
+}
+
+/** Bytes of weights one decode step reads (every matrix once, one row of wte/wpe, plus wte for the LM head). */
+export function decodeBytesPerStep(cfg: Gpt2Config): number {
+  let n = 0;
+  for (const [name, shape] of expectedShapes(cfg)) {
+    if (name !== 'wpe.weight') n += shape.reduce((a, b) => a * b, 1);
+  }
+  return (n + 2 * cfg.dModel) * 4;
+}

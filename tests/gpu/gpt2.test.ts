@@ -1,0 +1,71 @@
+// The whole GPU forward against the CPU reference forward, on random GPT-2-layout checkpoints
+// with odd sizes (C=96 with NH=3, a vocab that is not a multiple of 64, T not a multiple of 64).
+import { describe, expect, it } from 'vitest';
+import { Gpt2 } from '../../src/model/gpt2';
+import { gpt2Ref } from '../../src/reference/gpt2';
+import { Rng } from '../../src/model/rng';
+import { argmaxRows, compare, expectClose } from '../util';
+import { randomModel } from '../helpers/load_model';
+import { getGpu } from './gpu';
+
+const spec = { nLayers: 2, dModel: 96, nHeads: 3, vocab: 1001, nCtx: 80, seed: 1, prefix: true };
+
+describe('GPT-2 forward', () => {
+  it('GPU logits and hooks match the CPU reference (T=67)', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel(spec);
+    const rng = new Rng(5);
+    const ids = Array.from({ length: 67 }, () => rng.int(cfg.vocabSize));
+    const model = new Gpt2(gpu, cfg, weights);
+    const hooks = ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_mid', 'blocks.1.hook_resid_post'];
+    const got = await model.forward(ids, { logits: 'all', hooks });
+    const ref = gpt2Ref(cfg, weights, ids);
+    const V = cfg.vocabSize;
+    const { maxDiff } = compare(got.logits, ref.logits, 0, 0);
+    console.log(`[glassbox] random GPT-2 (L=2, C=96, NH=3, V=1001, T=67): max |logit diff| = ${maxDiff.toExponential(2)}`);
+    expectClose('logits', got.logits, ref.logits, 1e-3, 0);
+    expect(argmaxRows(got.logits, ids.length, V)).toEqual(argmaxRows(ref.logits, ids.length, V));
+    for (const h of hooks) expectClose(h, got.hooks[h], ref.hooks[h], 1e-4, 1e-4);
+    model.destroy();
+  });
+
+  it('a 1-token prompt works', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 2 });
+    const model = new Gpt2(gpu, cfg, weights);
+    const got = await model.forward([7], { logits: 'all' });
+    expectClose('logits T=1', got.logits, gpt2Ref(cfg, weights, [7]).logits, 1e-3, 0);
+    model.destroy();
+  });
+
+  it('decoding token by token with the KV cache equals a full recompute', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 3 });
+    const rng = new Rng(9);
+    const ids = Array.from({ length: 12 }, () => rng.int(cfg.vocabSize));
+    const model = new Gpt2(gpu, cfg, weights);
+    const full = await model.forward(ids, { logits: 'all' });
+    model.reset();
+    const V = cfg.vocabSize;
+    await model.forward(ids.slice(0, 4), { logits: 'last' }); // prefill, then decode one at a time
+    for (let t = 4; t < ids.length; t++) {
+      const step = await model.forward([ids[t]], { logits: 'last', hooks: ['blocks.1.hook_resid_post'] });
+      expectClose(`decode logits t=${t}`, step.logits, full.logits.subarray(t * V, (t + 1) * V), 1e-4, 0);
+    }
+    expect(model.cache.length).toBe(ids.length);
+    model.destroy();
+  });
+
+  it('splits wte over several buffers when it exceeds the binding limit', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 4 });
+    const saved = gpu.ctx.maxBinding;
+    gpu.ctx.maxBinding = 400 * cfg.dModel * 4; // wte (1001 rows) -> 3 parts; c_fc (96 x 384) still fits
+    const model = new Gpt2(gpu, cfg, weights);
+    gpu.ctx.maxBinding = saved;
+    const ids = [1000, 0, 299, 300, 600, 999];
+    const got = await model.forward(ids, { logits: 'all' });
+    expectClose('logits, split wte', got.logits, gpt2Ref(cfg, weights, ids).logits, 1e-3, 0);
+    model.destroy();
+  });
+});
