@@ -1,0 +1,55 @@
+// Model files from a base URL (the bundled model under /models/<id>/, or a Hub-style
+// .../resolve/main/ URL) or from files already in memory, with byte progress.
+import { ModelFileError } from '../errors';
+import type { ModelSource } from '../worker/api';
+
+export type OnBytes = (file: string, loaded: number, total: number) => void;
+
+export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes): Promise<ArrayBuffer> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new ModelFileError(file, `could not be fetched from ${url} (${(e as Error).message}). Check the connection or the URL.`);
+  }
+  if (!res.ok) throw new ModelFileError(file, `HTTP ${res.status} from ${url}. Check that the model exists at that address.`);
+  const total = Number(res.headers.get('content-length') ?? 0);
+  if (!res.body) return res.arrayBuffer();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onBytes?.(file, loaded, total);
+  }
+  if (total && loaded !== total) throw new ModelFileError(file, `download stopped at ${loaded} of ${total} bytes. Try again.`);
+  const out = new Uint8Array(loaded);
+  let p = 0;
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.byteLength;
+  }
+  return out.buffer;
+}
+
+/** Reads one file of a source; null when an optional file is absent. */
+export async function readSourceFile(source: ModelSource, file: string, optional: boolean, onBytes?: OnBytes): Promise<ArrayBuffer | null> {
+  if (source.kind === 'files') {
+    const buf = source.files[file];
+    if (buf) return buf;
+    if (optional) return null;
+    throw new ModelFileError(file, 'was not among the files given. A model folder needs config.json, model.safetensors and tokenizer.json.');
+  }
+  const url = source.baseUrl.replace(/\/?$/, '/') + file;
+  if (optional) {
+    try {
+      return await fetchWithProgress(url, file, onBytes);
+    } catch {
+      return null;
+    }
+  }
+  return fetchWithProgress(url, file, onBytes);
+}
