@@ -103,7 +103,7 @@ export async function requestGpu(
   });
   device.addEventListener('uncapturederror', (ev) => {
     const error = (ev as GPUUncapturedErrorEvent).error;
-    if (error instanceof GPUOutOfMemoryError) {
+    if (error?.constructor?.name === 'GPUOutOfMemoryError') {
       fail(new GpuOutOfMemory(`The GPU ran out of memory: ${error.message}. Close other GPU-heavy tabs or pick a smaller model.`));
     } else {
       fail(new GpuValidationError(`WebGPU error: ${error.message}`));

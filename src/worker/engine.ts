@@ -41,8 +41,11 @@ export class Engine implements EngineApi {
     return this.exclusive(async () => {
       const t0 = performance.now();
       const progress = (p: LoadProgress) => onProgress?.(p);
-      this.gpu ??= new Gpu(await this.gpuFactory());
-      checkAlive(this.gpu.ctx);
+      // A lost device stays lost: loading again is how the user recovers, on a fresh device.
+      if (!this.gpu || this.gpu.ctx.fatal) {
+        this.model = null;
+        this.gpu = new Gpu(await this.gpuFactory());
+      }
       const onBytes = (file: string, loaded: number, total: number) => progress({ stage: 'fetch', file, loaded, total });
       const [configBuf, weightsBuf, tokBuf, tokCfgBuf] = await Promise.all([
         readSourceFile(source, 'config.json', false, onBytes),
