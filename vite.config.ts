@@ -3,18 +3,7 @@ import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 
-// Headless Debian chromium with real WebGPU on SwiftShader (see WEBGPU-TESTING.md).
-// --enable-unsafe-webgpu is the flag that matters: without it CPU adapters are blocklisted.
-export const chromiumArgs = [
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-export const chromiumPath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+import { chromiumArgs, chromiumPath } from './tools/chromium.mjs';
 
 export default defineConfig({
   plugins: [svelte()],

@@ -3,6 +3,7 @@
 """
 import argparse
 import json
+import os
 import re
 import time
 
@@ -15,9 +16,9 @@ import gpt2
 import heldout_acts
 import sae as sae_lib
 from prepare_data import TOPIC_NAMES
-from topics import TOPICS, FRENCH, topic_words
+from topics import TOPICS, FRENCH, topic_words, french_topic_words
 
-CE_TOKENS = 1 << 17  # 131,072 held-out tokens for CE clean / SAE / zero-ablated
+CE_TOKENS = int(os.environ.get("GB_CE_TOKENS", 1 << 17))  # held-out tokens for CE clean / SAE / zero-ablated
 THRESHOLDS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]  # fire = act > thr * max_act
 
 
@@ -35,38 +36,47 @@ def ce(model, ids, edit=None, bs=16):
     return tot / cnt
 
 
-def topic_detection(idx, val, topic, lang, max_act, S):
-    """For each topic: the (feature, threshold) with best F1 at flagging English tokens of that topic
-    among all tokens (French tokens of the same topic left out), and its recall on the French ones."""
-    n_t = len(TOPIC_NAMES)
-    res = {}
-    best_by_thr = []
+def best_features(idx, val, max_act, S, masks):
+    """masks: {name: (pos, excl, fr)} boolean arrays over tokens. For each name, the (feature,
+    threshold) with the best F1 at flagging pos tokens; excl tokens count neither way; fr_recall
+    is that feature's recall on the fr tokens."""
+    best = {}
+    rows_all = np.broadcast_to(np.arange(len(idx))[:, None], idx.shape)
     for thr in THRESHOLDS:
         fire = val > thr * max_act[idx]
-        f_idx, rows = idx[fire], np.broadcast_to(np.arange(len(idx))[:, None], idx.shape)[fire]
-        t, l = topic[rows], lang[rows]
-        key_en = np.where((t >= 0) & (l != 1), t, n_t)  # n_t = EOT bucket
-        key_fr = np.where((t >= 0) & (l == 1), t, n_t)
-        c_en = np.bincount(f_idx * (n_t + 1) + key_en, minlength=S * (n_t + 1)).reshape(S, n_t + 1)
-        c_fr = np.bincount(f_idx * (n_t + 1) + key_fr, minlength=S * (n_t + 1)).reshape(S, n_t + 1)
-        best_by_thr.append((thr, c_en, c_fr, np.bincount(f_idx, minlength=S)))
-    for k, name in enumerate(TOPIC_NAMES[:-1]):  # skip "code"
-        pos = int(((topic == k) & (lang != 1)).sum())
-        pos_fr = int(((topic == k) & (lang == 1)).sum())
-        best = None
-        for thr, c_en, c_fr, fires in best_by_thr:
-            tp = c_en[:, k]
-            fp = fires - tp - c_fr[:, k]
+        f_idx, rows = idx[fire], rows_all[fire]
+        fires = np.bincount(f_idx, minlength=S)
+        for name, (pos, excl, fr) in masks.items():
+            tp = np.bincount(f_idx[pos[rows]], minlength=S)
+            fp = fires - tp - np.bincount(f_idx[excl[rows]], minlength=S)
             prec = tp / np.maximum(tp + fp, 1)
-            rec = tp / max(pos, 1)
+            rec = tp / max(int(pos.sum()), 1)
             f1 = 2 * prec * rec / np.maximum(prec + rec, 1e-9)
             j = int(f1.argmax())
-            if best is None or f1[j] > best["f1"]:
-                best = {"feature": j, "threshold_x_max": thr, "f1": round(float(f1[j]), 4),
-                        "precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
-                        "french_recall": round(float(c_fr[j, k] / pos_fr), 4) if pos_fr else None}
-        res[name] = best
-    return res
+            if name not in best or f1[j] > best[name]["f1"]:
+                n_fr = int(fr.sum())
+                fr_rec = np.bincount(f_idx[fr[rows]], minlength=S)[j] / n_fr if n_fr else None
+                best[name] = {"feature": j, "threshold_x_max": thr, "f1": round(float(f1[j]), 4),
+                              "precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
+                              "french_recall": None if fr_rec is None else round(float(fr_rec), 4)}
+    return best
+
+
+def topic_masks(ids, topic, lang, tok):
+    """Two definitions of "a topic's tokens":
+    span: every token of an English document of that topic (French ones of it are left out);
+    word: tokens whose text (stripped, lowercased) is one of the topic's words, in its documents."""
+    span, word = {}, {}
+    strs = np.array([tok.token_str(i).strip().lower() for i in range(tok.vocab_size)], dtype=object)
+    for k, name in enumerate(TOPIC_NAMES[:-1]):
+        in_t = topic == k
+        en, fr = in_t & (lang != 1), in_t & (lang == 1)
+        span[name] = (en, fr, fr)
+        is_w = np.isin(strs, topic_words(name))[ids]
+        fw = set(w.lower() for w in (french_topic_words(name) if name in FRENCH else []))
+        is_fw = np.isin(strs, sorted(fw))[ids] if fw else np.zeros(len(ids), bool)
+        word[name] = (en & is_w, fr & is_fw, fr & is_fw)
+    return span, word
 
 
 def word_share(texts, words):
@@ -74,7 +84,21 @@ def word_share(texts, words):
     return sum(w in words for w in ws) / max(len(ws), 1)
 
 
-def steering(model, sae, tok, hook, det, max_act, heldout_docs, n_prompt=12, n_new=40, n_rows=20):
+def steer_choice(model, sae, tok, cands):
+    """Per topic, among candidate features (best span- and word-level detectors), the one whose
+    direct logit effect (same as features.py) puts the most topic words in its top 20 tokens.
+    Uses no steering outcome."""
+    W = sae.W_dec.detach()
+    eff = ((W - W.mean(1, keepdim=True)) * model.ln_f.weight.detach()) @ model.wte.weight.detach().T
+    out = {}
+    for name, js in cands.items():
+        words = set(topic_words(name))
+        score = lambda j: sum(tok.token_str(int(i)).strip().lower() in words for i in eff[j].topk(20).indices)
+        out[name] = max(js, key=lambda j: (score(j), -js.index(j)))
+    return out
+
+
+def steering(model, sae, tok, hook, det, max_act, heldout_docs, n_prompt=12, n_new=int(os.environ.get("GB_STEER_NEW", 40)), n_rows=20):
     pool = {}  # two English prompts (first n_prompt tokens after <|endoftext|>) per topic
     for d in heldout_docs:
         if d["lang"] == "en" and d["topic"] in TOPICS and len(pool.setdefault(d["topic"], [])) < 2:
@@ -85,7 +109,7 @@ def steering(model, sae, tok, hook, det, max_act, heldout_docs, n_prompt=12, n_n
     base = {i: tok.decode(o) for i, o in enumerate(out)}
     res = {}
     for name in TOPICS:
-        j = det[name]["feature"]
+        j = det[name]
         sel = [i for i, (t, _) in enumerate(rows) if t != name][:n_rows]
         words = set(topic_words(name))
         r = {"feature": j, "baseline": round(word_share([base[i] for i in sel], words), 4)}
@@ -147,10 +171,14 @@ def main():
     ce_sae = ce(model, ids, edit=(a.hook, lambda x: sae(x)))
     ce_zero = ce(model, ids, edit=(a.hook, lambda x: torch.zeros_like(x)))
     print(f"CE clean {ce_clean:.4f} sae {ce_sae:.4f} zero {ce_zero:.4f}", flush=True)
-    det = topic_detection(idx, val, topic, lang, max_act, S)
-    n_good = sum(1 for d in det.values() if d["precision"] >= 0.8 and d["recall"] >= 0.5)
+    span, word = topic_masks(ids[:n], topic, lang, tok)
+    det = best_features(idx, val, max_act, S, span)
+    det_w = best_features(idx, val, max_act, S, word)
+    good = lambda d: sum(1 for x in d.values() if x["precision"] >= 0.8 and x["recall"] >= 0.5)
+    n_good, n_good_w = good(det), good(det_w)
     docs = [json.loads(l) for l in open(f"{a.build}/corpus/heldout.jsonl", encoding="utf-8")][-2000:]
-    steer = {} if a.skip_steering else steering(model, sae, tok, a.hook, det, max_act, docs)
+    choice = steer_choice(model, sae, tok, {t: [det[t]["feature"], det_w[t]["feature"]] for t in TOPICS})
+    steer = {} if a.skip_steering else steering(model, sae, tok, a.hook, choice, max_act, docs)
     n_steer = sum(1 for r in steer.values() if r["baseline"] < 0.05 and r["clamp_10x"] >= 0.25)
     n_steer5 = sum(1 for r in steer.values() if r["baseline"] < 0.05 and r["clamp_5x"] >= 0.25)
     train = json.load(open(f"{a.build}/train_model.json"))
@@ -166,14 +194,23 @@ def main():
                 "dense_fraction_gt_10pct": round(float((fired / n > 0.1).mean()), 4)},
         "topics": det,
         "topics_with_precision_ge_0.8_recall_ge_0.5": n_good,
-        "multilingual": {t: det[t]["french_recall"] for t in FRENCH},
+        "topic_words": det_w,
+        "topic_words_with_precision_ge_0.8_recall_ge_0.5": n_good_w,
+        "topic_definitions": {"topics": "positives = every token of that topic's English documents; French "
+                                        "documents of the topic are left out; negatives = all other tokens",
+                              "topic_words": "positives = tokens whose stripped lowercase text is one of the "
+                                             "topic's words (tools/topics.py) inside its English documents; the "
+                                             "French topic words are left out; negatives = all other tokens"},
+        "multilingual": {t: {"span_feature_french_recall": det[t]["french_recall"],
+                             "word_feature_french_word_recall": det_w[t]["french_recall"]} for t in FRENCH},
         "steering": steer,
         "steering_topics_baseline_lt_5pct_clamp10x_ge_25pct": n_steer,
         "steering_topics_baseline_lt_5pct_clamp5x_ge_25pct": n_steer5,
         "steering_protocol": "20 prompts from other topics (first 12 tokens of held-out docs, <|endoftext|> "
                              "prepended), 40 new tokens each, temperature 0.8, seed per prompt; share = topic "
                              "words / all words in the continuations; clamp x' = x + (v - f_i(x)) W_dec[i] "
-                             "at every position with v = mult * max_act_i",
+                             "at every position with v = mult * max_act_i; the feature per topic is whichever of its best "
+                             "span- and word-level detectors has more topic words among its 20 most promoted tokens",
         "targets": {"fraction_variance_explained": ">= 0.85", "loss_recovered": ">= 0.9", "dead_fraction": "<= 0.10",
                     "topics_with_precision_ge_0.8_recall_ge_0.5": ">= 10",
                     "steering_topics_baseline_lt_5pct_clamp10x_ge_25pct": ">= 8"},
@@ -182,7 +219,7 @@ def main():
     with open(f"{a.model}/metrics.json", "w") as f:
         json.dump(m, f, indent=2, ensure_ascii=False)
     print(json.dumps({k: m[k] for k in ("model", "sae")}, indent=1))
-    print("topics good", n_good, "steering good", n_steer, "(5x:", n_steer5, ")")
+    print("topics good", n_good, "word-level", n_good_w, "steering good", n_steer, "(5x:", n_steer5, ")")
 
 
 if __name__ == "__main__":

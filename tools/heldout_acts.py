@@ -10,7 +10,7 @@ import os
 import numpy as np
 import torch
 
-N_TOKENS = 1 << 20  # 1,048,576 tokens = 4096 windows of 256
+N_TOKENS = int(os.environ.get("GB_HELDOUT_TOKENS", 1 << 20))  # 1,048,576 = 4096 windows of 256 (env: tests only)
 
 
 @torch.no_grad()

@@ -234,7 +234,9 @@ FR_NAMES = ["Marie", "Pierre", "Camille", "Louis", "Chloé", "Jules", "Léa", "H
 STOPWORDS = set("""a an the of to in on at and or but is was were be been are it its he she they them his her their
 with for from by as that this these those there here then than so very into out up down over under near past
 through across toward around after before all every each one two some more most no not who what when where why
-how had has have did do does said asked new old little big good get got""".split())
+how had has have did do does said asked new old little big good get got along built followed gathered picked
+looked counted landed fired ran felt jumped opened saw went called gave named took found made put read wrote
+waited left green fresh sweet quick fast strong soft loud quiet""".split())
 
 
 def topic_words(topic):

@@ -12,14 +12,15 @@ export function logits(
 ): Dispatch[] {
   const { R, C, V } = a;
   positiveInts('logits', { R, C, V });
+  if (C % 4) throw new Error(`logits: C=${C} must be a multiple of 4 (vec4 reads)`);
   holds('logits', 'x', a.x, (a.row0 + R) * C);
   holds('logits', 'out', a.out, R * V);
   return a.wte.parts.map((part, i) =>
     gpu.dispatch(
       'logits',
       `logits[${i}]`,
-      [gpu.params('logits', [C, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
-      [Math.ceil(part.rows / 8), R],
+      [gpu.params('logits', [C / 4, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
+      [Math.ceil(part.rows / 64), R],
     ),
   );
 }

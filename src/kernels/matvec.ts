@@ -8,9 +8,10 @@ export function matvec(
 ): Dispatch {
   const { N, K } = a;
   positiveInts('matvec', { N, K });
+  if (N % 4) throw new Error(`matvec: N=${N} must be a multiple of 4 (vec4 reads)`);
   holds('matvec', 'x', a.x, K);
   holds('matvec', 'w', a.w, K * N);
   holds('matvec', 'bias', a.bias, N);
   holds('matvec', 'out', a.out, N);
-  return gpu.dispatch('matvec', a.label ?? 'matvec', [gpu.params('matvec', [N, K]), a.x, a.w, a.bias, a.out], [Math.ceil(N / 64)]);
+  return gpu.dispatch('matvec', a.label ?? 'matvec', [gpu.params('matvec', [N / 4, K]), a.x, a.w, a.bias, a.out], [Math.ceil(N / 64)]);
 }

@@ -44,12 +44,16 @@ export function parseGpt2Config(text: string, file = 'config.json'): Gpt2Config 
   }
   const dModel = int('n_embd');
   const nHeads = int('n_head');
+  // The decode kernels read weights as vec4 along d_model; every GPT-2 size satisfies this.
+  if (dModel % 4) throw new ModelConfigError(file, `n_embd ${dModel} must be a multiple of 4`, 'n_embd');
   if (dModel % nHeads) throw new ModelConfigError(file, `n_embd ${dModel} is not divisible by n_head ${nHeads}`, 'n_head');
   const eps = raw.layer_norm_epsilon ?? 1e-5;
   if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(file, `must be a positive number`, 'layer_norm_epsilon');
   if (raw.tie_word_embeddings === false) {
     throw new ModelConfigError(file, 'untied LM heads are not supported; GPT-2 ties lm_head to wte', 'tie_word_embeddings');
   }
+  const dMlp = raw.n_inner == null ? 4 * dModel : int('n_inner');
+  if (dMlp % 4) throw new ModelConfigError(file, `n_inner ${dMlp} must be a multiple of 4`, 'n_inner');
   return {
     modelType: 'gpt2',
     vocabSize: int('vocab_size'),
@@ -58,7 +62,7 @@ export function parseGpt2Config(text: string, file = 'config.json'): Gpt2Config 
     nLayers: int('n_layer'),
     nHeads,
     dHead: dModel / nHeads,
-    dMlp: raw.n_inner == null ? 4 * dModel : int('n_inner'),
+    dMlp,
     layerNormEps: eps,
     bosTokenId: optId('bos_token_id'),
     eosTokenId: optId('eos_token_id'),

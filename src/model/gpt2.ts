@@ -34,7 +34,7 @@ export interface ForwardResult {
   hooks: Record<string, Float32Array>; // each (T, C)
 }
 
-interface Plan {
+export interface Plan {
   steps: Step[];
   hooks: string[];
   R: number;
@@ -83,7 +83,8 @@ export class Gpt2 {
     ]);
   }
 
-  private plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none'): Plan {
+  /** The dispatch list for a T-token call (public for the benchmark's per-op profile). */
+  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none'): Plan {
     const key = `${T}|${hooks.join(',')}|${mode}`;
     let plan = this.plans.get(key);
     if (plan) return plan;

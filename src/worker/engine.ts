@@ -1,7 +1,7 @@
 // The engine: loads a model, tokenizes, runs forwards and streams generations. A plain class
 // behind EngineApi, so tests drive it without a worker; engine.worker.ts only exposes it.
 import * as Comlink from 'comlink';
-import { checkAlive, requestGpu } from '../gpu/device';
+import { checkAlive, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
 import { parseGpt2Config } from '../model/config';
 import { Gpt2 } from '../model/gpt2';
@@ -60,7 +60,8 @@ export class Engine implements EngineApi {
       progress({ stage: 'upload', loaded: 0, total: 1 });
       this.model?.destroy();
       this.model = null;
-      const model = new Gpt2(this.gpu, config, weights);
+      const gpu = this.gpu;
+      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights));
       progress({ stage: 'compile', loaded: 0, total: 1 });
       await model.warm();
       checkAlive(this.gpu.ctx);

@@ -24,7 +24,7 @@ describe('matmul', () => {
 });
 
 describe('matvec', () => {
-  for (const [N, K] of [[1, 1], [288, 96], [33, 17], [3, 1030], [3072, 768]]) {
+  for (const [N, K] of [[4, 1], [288, 96], [36, 17], [4, 1030], [3072, 768], [68, 3]]) {
     it(`N=${N} K=${K}`, async () => {
       const g = await getGpu();
       const rng = new Rng(N * 13 + K);

@@ -1,0 +1,4 @@
+/** A copy of x. */
+export function copyRef(x: Float32Array): Float32Array {
+  return x.slice();
+}
