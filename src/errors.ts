@@ -1,27 +1,34 @@
 // Named error classes. Comlink carries only `name`, `message` and `stack` across the worker
-// boundary, so every class sets `this.name` and the UI branches on it. Messages say what to do.
+// boundary, so every class sets `name` (as a literal: minifiers rename classes) and the UI
+// branches on it. Messages say what to do.
 
 export class GlassboxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  override name = 'GlassboxError';
 }
 
 /** navigator.gpu is missing, or requestAdapter() returned null. */
-export class WebGPUUnavailable extends GlassboxError {}
+export class WebGPUUnavailable extends GlassboxError {
+  override name = 'WebGPUUnavailable';
+}
 
 /** The GPU device was lost (driver reset, tab backgrounded too long, out of memory). */
-export class GpuDeviceLost extends GlassboxError {}
+export class GpuDeviceLost extends GlassboxError {
+  override name = 'GpuDeviceLost';
+}
 
 /** An allocation failed: the model does not fit this adapter. */
-export class GpuOutOfMemory extends GlassboxError {}
+export class GpuOutOfMemory extends GlassboxError {
+  override name = 'GpuOutOfMemory';
+}
 
 /** A WebGPU validation error: a bug in Glassbox, reported with the op that caused it. */
-export class GpuValidationError extends GlassboxError {}
+export class GpuValidationError extends GlassboxError {
+  override name = 'GpuValidationError';
+}
 
 /** A malformed or inconsistent model file. Names the file and, when known, the tensor. */
 export class ModelFileError extends GlassboxError {
+  override name = 'ModelFileError';
   constructor(
     readonly file: string,
     readonly detail: string,
@@ -33,6 +40,7 @@ export class ModelFileError extends GlassboxError {
 
 /** A config.json that is not JSON, or lacks/contradicts a field. */
 export class ModelConfigError extends GlassboxError {
+  override name = 'ModelConfigError';
   constructor(
     readonly file: string,
     readonly detail: string,
@@ -43,7 +51,11 @@ export class ModelConfigError extends GlassboxError {
 }
 
 /** The engine was asked to do something before a model was loaded, or with bad arguments. */
-export class EngineStateError extends GlassboxError {}
+export class EngineStateError extends GlassboxError {
+  override name = 'EngineStateError';
+}
 
 /** A generation was cancelled by the user. Not shown as a failure. */
-export class GenerationCancelled extends GlassboxError {}
+export class GenerationCancelled extends GlassboxError {
+  override name = 'GenerationCancelled';
+}

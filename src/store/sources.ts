@@ -13,6 +13,10 @@ export async function fetchWithProgress(url: string, file: string, onBytes?: OnB
     throw new ModelFileError(file, `could not be fetched from ${url} (${(e as Error).message}). Check the connection or the URL.`);
   }
   if (!res.ok) throw new ModelFileError(file, `HTTP ${res.status} from ${url}. Check that the model exists at that address.`);
+  // A single-page-app server answers a missing file with index.html and status 200.
+  if (res.headers.get('content-type')?.includes('text/html')) {
+    throw new ModelFileError(file, `was not found at ${url} (the server sent a web page instead). Check the model's address.`);
+  }
   const total = Number(res.headers.get('content-length') ?? 0);
   if (!res.body) return res.arrayBuffer();
   const reader = res.body.getReader();
