@@ -24,17 +24,16 @@ var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HS>;
 var<workgroup> red: array<f32, WG>;
 
+// Every thread folds all WG partials itself: two barriers instead of a log2(WG)-step tree,
+// which matters where barriers are costly (SwiftShader switches every SIMD group at each one).
 fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) {
-      if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
-    }
-    workgroupBarrier();
+  var r = red[0];
+  for (var i = 1u; i < WG; i++) {
+    if (is_max) { r = max(r, red[i]); } else { r += red[i]; }
   }
-  let r = red[0];
-  workgroupBarrier();
+  workgroupBarrier(); // red is reused by the next reduction
   return r;
 }
 

@@ -1,5 +1,5 @@
 // LayerNorm over the last dim: out[t, :] = (x - mean) / sqrt(var + eps) * weight + bias.
-// One workgroup per row t; 128 threads stride over C. Mean and variance are two passes over the
+// One workgroup per row t; 64 threads stride over C. Mean and variance are two passes over the
 // row (not E[x^2] - E[x]^2), which loses no precision when |mean| >> std, as in GPT-2's residual.
 
 struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
@@ -10,17 +10,16 @@ struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<f32>;      // (C)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // (T, C)
 
-const WG: u32 = 128u;
+const WG: u32 = 64u;
 var<workgroup> red: array<f32, WG>;
 
+// Every thread folds all WG partials itself: two barriers instead of a log2(WG)-step tree,
+// which matters where barriers are costly (SwiftShader switches every SIMD group at each one).
 fn reduce_sum(lid: u32, v: f32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  var total = 0.0;
+  for (var i = 0u; i < WG; i++) { total += red[i]; }
   workgroupBarrier(); // red is reused by the next reduction
   return total;
 }
