@@ -1,6 +1,6 @@
 // One GPU context per test file. requestGpu() throws WebGPUUnavailable when no adapter is found,
 // so every GPU test fails (never skips) on a machine without WebGPU.
-import { requestGpu } from '../../src/gpu/device';
+import { checkAlive, requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
 import { uploadBuffer, createBuffer, readF32 } from '../../src/gpu/buffers';
 
@@ -19,6 +19,9 @@ export function empty(g: Gpu, elems: number, label = 'output'): GPUBuffer {
   return createBuffer(g.device, label, elems * 4);
 }
 
-export function read(g: Gpu, buf: GPUBuffer, elems?: number): Promise<Float32Array> {
-  return readF32(g.device, buf, elems);
+/** Reads a result back; fails the test if WebGPU reported any error (an invalid shader, say). */
+export async function read(g: Gpu, buf: GPUBuffer, elems?: number): Promise<Float32Array> {
+  const out = await readF32(g.device, buf, elems);
+  checkAlive(g.ctx);
+  return out;
 }
