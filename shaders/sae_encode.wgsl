@@ -1,6 +1,6 @@
 // SAE encoder nonlinearity, in place on the pre-activations f (T, S) that matmul/matvec wrote:
 //   standard (ARCH 0): f = ReLU(p)                     p = x_in W_enc + b_enc
-//   jumprelu (ARCH 1): f = p * [p > threshold]         p = x_in W_enc + b_enc
+//   jumprelu (ARCH 1): f = ReLU(p) * [p > threshold]   p = x_in W_enc + b_enc
 //   topk     (ARCH 2): f = p (sae_topk keeps the top k, then ReLU)
 //   gated    (ARCH 3): f = [p > 0] * ReLU((p - b_gate) * exp(r_mag) + b_mag)
 //                      p = x_in W_enc + b_gate, so (p - b_gate) * exp(r_mag) is x_in (W_enc * exp(r_mag))
@@ -23,7 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let v = f[i];
   switch ARCH {
     case 0u: { f[i] = max(v, 0.0); }
-    case 1u: { f[i] = select(0.0, v, v > aux[s]); }
+    case 1u: { f[i] = select(0.0, max(v, 0.0), v > aux[s]); }
     case 3u: {
       let mag = (v - aux[s]) * exp(aux[p.S + s]) + aux[2u * p.S + s];
       f[i] = select(0.0, max(mag, 0.0), v > 0.0);
