@@ -1,10 +1,10 @@
-// Per-token top-k of f (T, S), k <= 64, on the GPU: only these cross to the main thread.
+// Per-token top-k of f (T, S) on the GPU: only these cross to the main thread.
 // One 256-thread workgroup per token. Radix select finds the exact k-th largest value in four
 // 8-bit passes over order-preserving u32 keys (a histogram per round in workgroup atomics); a
 // last round collects the k winners, which are ranked by (value desc, index asc) and written out.
-//   MASK = false: idx/val get the winners with value > 0, the rest idx = 0xffffffff, val = 0.
-//   MASK = true (TopK SAEs): also rewrites f in place as ReLU(f) on the winners and 0 elsewhere
-//     (ties at the k-th value all stay: a measure-zero case for real activations).
+//   MASK = false (k <= 64): idx/val get the winners with value > 0, the rest idx = 0xffffffff, val = 0.
+//   MASK = true (TopK SAEs, any k): rewrites f in place as ReLU(f) on the winners and 0 elsewhere,
+//     and writes no idx/val (ties at the k-th value all stay: measure-zero for real activations).
 
 struct Params { S: u32, K: u32, _a: u32, _b: u32 }
 
@@ -69,7 +69,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   for (var s = lid; s < p.S; s += WG) {
     let v = f[base + s];
     let kk = key(v);
-    if (kk > prefix) {
+    if (MASK) {
+      f[base + s] = select(0.0, max(v, 0.0), kk >= prefix);
+    } else if (kk > prefix) {
       let slot = atomicAdd(&n_gt, 1u);
       cand_i[slot] = s;
       cand_v[slot] = v;
@@ -77,10 +79,9 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
       let e = atomicAdd(&n_eq, 1u);
       if (e < want) { cand_i[k - want + e] = s; cand_v[k - want + e] = v; }
     }
-    if (MASK) { f[base + s] = select(0.0, max(v, 0.0), kk >= prefix); }
   }
   workgroupBarrier();
-  if (lid < p.K) {
+  if (!MASK && lid < p.K) {
     var out_i = 0xffffffffu;
     var out_v = 0.0;
     var rank = lid;

@@ -59,3 +59,8 @@ export class EngineStateError extends GlassboxError {
 export class GenerationCancelled extends GlassboxError {
   override name = 'GenerationCancelled';
 }
+
+/** An SAE that does not fit the loaded model (d_in, hook layer) or uses an unsupported option. */
+export class SaeCompatibilityError extends GlassboxError {
+  override name = 'SaeCompatibilityError';
+}

@@ -4,17 +4,22 @@ import { holds, positiveInts } from './check';
 export const MAX_TOPK = 64;
 export const NO_FEATURE = 0xffffffff;
 
-/** idx/val (T, K): each token's top-K features of f (T, S), value > 0, sorted; mask: TopK-SAE mode. */
+/**
+ * idx/val (T, K): each token's top-K (K <= 64) features of f (T, S), value > 0, sorted.
+ * mask: the TopK-SAE activation instead, in place on f (any K), writing no idx/val.
+ */
 export function saeTopk(
   gpu: Gpu,
   a: { f: GPUBuffer; idx: GPUBuffer; val: GPUBuffer; T: number; S: number; K: number; mask?: boolean },
 ): Dispatch {
   const { T, S, K } = a;
   positiveInts('sae_topk', { T, S, K });
-  if (K > MAX_TOPK) throw new Error(`sae_topk: K=${K} > ${MAX_TOPK}`);
   holds('sae_topk', 'f', a.f, T * S);
-  holds('sae_topk', 'idx', a.idx, T * K);
-  holds('sae_topk', 'val', a.val, T * K);
+  if (!a.mask) {
+    if (K > MAX_TOPK) throw new Error(`sae_topk: K=${K} > ${MAX_TOPK}`);
+    holds('sae_topk', 'idx', a.idx, T * K);
+    holds('sae_topk', 'val', a.val, T * K);
+  }
   return gpu.dispatch('sae_topk', a.mask ? 'sae_topk.mask' : 'sae_topk', [gpu.params('sae_topk', [S, K]), a.f, a.idx, a.val], [T], {
     MASK: a.mask ? 1 : 0,
   });

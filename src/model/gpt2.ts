@@ -1,10 +1,11 @@
-// The whole GPT-2 forward on the GPU, readable top to bottom. One call appends T tokens to the
-// KV cache at position `cache.length` (prefill: T = prompt, decode: T = 1):
-//   x = wte[ids] + wpe[pos]                                  [blocks.L.hook_resid_pre]
-//   x += attn(ln_1(x))   (qkv -> kv cache -> attention -> c_proj)  [hook_resid_mid]
-//   x += mlp(ln_2(x))    (c_fc -> gelu -> c_proj)            [hook_resid_post]
+// The whole GPT-2 forward on the GPU, readable top to bottom. One call appends T tokens to a KV
+// cache at position `cache.length` (prefill: T = prompt, decode: T = 1):
+//   x = wte[ids] + wpe[pos]                                       [blocks.L.hook_resid_pre]
+//   x += attn(ln_1(x))   (qkv -> kv cache -> attention -> c_proj) [hook_resid_mid]
+//   x += mlp(ln_2(x))    (c_fc -> gelu -> c_proj)                 [hook_resid_post]
+//   at the SAE's hook: encode -> top-k per token -> error -> steering edit, then continue
 //   logits = ln_f(x) @ wte^T, only at the rows asked for
-// Plans (the dispatch lists) are built once per (T, hooks, logits rows) and cached.
+// Plans (the dispatch lists) are built once per (T, options) and cached.
 import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
 import { add } from '../kernels/add';
@@ -16,6 +17,8 @@ import { layernorm } from '../kernels/layernorm';
 import { logits as logitsOp } from '../kernels/logits';
 import { matmul } from '../kernels/matmul';
 import { matvec } from '../kernels/matvec';
+import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
+import type { Sae, SaeActs } from '../sae/sae';
 import { expectedShapes, type Gpt2Config } from './config';
 import { parseHook, type HookName } from './hooks';
 import { KvCache } from './kv_cache';
@@ -26,34 +29,57 @@ export interface ForwardOptions {
   hooks?: string[];
   /** Which rows get logits: the last token only (generation), every token, or none. */
   logits?: 'last' | 'all' | 'none';
+  /** KV cache slot: 0, or 1 for a second stream (steered generation beside the baseline). */
+  slot?: 0 | 1;
+  /** Apply the steering set by setSteering() at the SAE's hook. */
+  steer?: boolean;
+}
+
+export interface SaeOutput {
+  /** Per token, the K strongest features: ids (NO_FEATURE pads) and values, (T, K). */
+  topIdx: Uint32Array;
+  topVal: Float32Array;
+  /** Per token (|x - x_hat|, |x|) in the SAE's input space, (T, 2). */
+  err: Float32Array;
 }
 
 export interface ForwardResult {
   /** (R, V) with R = 1 for 'last', T for 'all', 0 for 'none'. */
   logits: Float32Array;
   hooks: Record<string, Float32Array>; // each (T, C)
+  sae: SaeOutput | null;
 }
 
 export interface Plan {
   steps: Step[];
+  T: number;
   hooks: string[];
   R: number;
-  /** Hook captures (nHooks * T * C) then logits (R * V), read back in one copy. */
+  K: number;
+  /** Hook captures, logits, then SAE top-k ids, values and errors: read back in one copy. */
   out: GPUBuffer;
 }
 
+interface AttachedSae {
+  sae: Sae;
+  acts: SaeActs;
+  K: number;
+}
+
 export class Gpt2 {
-  readonly cache: KvCache;
-  /** Longest chunk one forward call takes; longer inputs go in several calls. */
-  readonly maxT: number;
+  /** Longest chunk one plan runs; forward() splits longer inputs. */
+  maxT: number;
   private readonly w: Map<string, GpuTensor>;
   private readonly act: Record<'resid' | 'ln' | 'qkv' | 'att' | 'proj' | 'fc' | 'ids', GPUBuffer>;
+  private readonly caches: KvCache[] = [];
   private readonly plans = new Map<string, Plan>();
+  private attached: AttachedSae | null = null;
+  private readonly steering: GPUBuffer;
 
-  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights, maxT = cfg.nCtx) {
+  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights) {
     const { device } = gpu;
     const { dModel: C, dMlp } = cfg;
-    this.maxT = Math.min(maxT, cfg.nCtx);
+    this.maxT = cfg.nCtx;
     this.w = new Map();
     for (const [name, shape] of expectedShapes(cfg)) {
       this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding));
@@ -68,11 +94,44 @@ export class Gpt2 {
       fc: createBuffer(device, 'fc (T, 4C)', T * dMlp * 4),
       ids: createBuffer(device, 'ids (T)', T * 4),
     };
-    this.cache = new KvCache(device, cfg.nLayers, cfg.nCtx, C);
+    this.steering = createBuffer(device, 'steering', 16 + 16 * MAX_STEERING);
+    this.caches.push(new KvCache(device, cfg.nLayers, cfg.nCtx, C));
+  }
+
+  cache(slot: 0 | 1 = 0): KvCache {
+    while (this.caches.length <= slot) this.caches.push(new KvCache(this.gpu.device, this.cfg.nLayers, this.cfg.nCtx, this.cfg.dModel));
+    return this.caches[slot];
   }
 
   private wb(name: string): GPUBuffer {
     return whole(this.w.get(name)!);
+  }
+
+  /** Runs the SAE inside every later forward, at its hook; K features per token come back. */
+  attachSae(sae: Sae | null, K = 32): void {
+    this.detachSae();
+    if (!sae) return;
+    this.maxT = Math.min(this.cfg.nCtx, sae.maxTokens(this.gpu.ctx.maxBinding));
+    this.attached = { sae, acts: sae.allocActs(this.maxT, K), K };
+  }
+
+  private detachSae(): void {
+    this.evictPlans();
+    if (this.attached) for (const b of Object.values(this.attached.acts)) b.destroy();
+    this.attached = null;
+    this.maxT = this.cfg.nCtx;
+  }
+
+  get sae(): Sae | null {
+    return this.attached?.sae ?? null;
+  }
+
+  get saeActs(): SaeActs | null {
+    return this.attached?.acts ?? null;
+  }
+
+  setSteering(entries: SteeringEntry[]): void {
+    this.gpu.device.queue.writeBuffer(this.steering, 0, packSteering(entries));
   }
 
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
@@ -84,40 +143,54 @@ export class Gpt2 {
   }
 
   /** The dispatch list for a T-token call (public for the benchmark's per-op profile). */
-  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none'): Plan {
-    const key = `${T}|${hooks.join(',')}|${mode}`;
+  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1 = 0, steer = false): Plan {
+    const key = `${T}|${hooks.join(',')}|${mode}|${slot}|${steer}`;
     let plan = this.plans.get(key);
     if (plan) return plan;
-    if (this.plans.size >= 16) this.evictPlans();
+    if (this.plans.size >= 24) this.evictPlans();
     const { gpu, cfg, act } = this;
+    const cache = this.cache(slot);
     const { dModel: C, dMlp, nHeads: NH, nCtx, layerNormEps: eps } = cfg;
     const R = mode === 'all' ? T : mode === 'last' ? 1 : 0;
+    const K = this.attached?.K ?? 0;
     const hookBytes = T * C * 4;
-    const out = createBuffer(gpu.device, `forward out T=${T}`, hooks.length * hookBytes + R * cfg.vocabSize * 4);
+    const logitsAt = hooks.length * hookBytes;
+    const saeAt = logitsAt + R * cfg.vocabSize * 4;
+    const saeBytes = this.attached ? T * (2 * K + 2) * 4 : 0;
+    const out = createBuffer(gpu.device, `forward out T=${T}`, saeAt + saeBytes);
     const byHook = new Map(hooks.map((h, i) => [h, i]));
     const steps: Step[] = [];
-    const capture = (hook: HookName) => {
+    const at = (hook: HookName) => {
       const i = byHook.get(hook);
       if (i !== undefined) steps.push(gpu.copy(hook, act.resid, out, hookBytes, 0, i * hookBytes));
+      const a = this.attached;
+      if (a && a.sae.cfg.hookName === hook) {
+        steps.push(...a.sae.steps(act.resid, a.acts, T, K, steer ? this.steering : null));
+        steps.push(
+          gpu.copy('sae.top_idx', a.acts.topIdx, out, T * K * 4, 0, saeAt),
+          gpu.copy('sae.top_val', a.acts.topVal, out, T * K * 4, 0, saeAt + T * K * 4),
+          gpu.copy('sae.error', a.acts.err, out, T * 8, 0, saeAt + 2 * T * K * 4),
+        );
+      }
     };
-    const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, K: number) =>
+    const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number) =>
       T === 1
-        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K, label })
-        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K, label });
+        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label })
+        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label });
 
     steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.wb('wpe.weight'), out: act.resid, T, C }));
     for (let l = 0; l < cfg.nLayers; l++) {
       const h = `h.${l}`;
-      capture(`blocks.${l}.hook_resid_pre`);
+      at(`blocks.${l}.hook_resid_pre`);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_1.weight`), bias: this.wb(`${h}.ln_1.bias`), out: act.ln, T, C, eps, label: `${h}.ln_1` }),
         linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
-        kvAppend(gpu, { qkv: act.qkv, kCache: this.cache.k[l], vCache: this.cache.v[l], T, C, label: `${h}.kv_append` }),
-        attention(gpu, { qkv: act.qkv, kCache: this.cache.k[l], vCache: this.cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
+        kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, C, label: `${h}.kv_append` }),
+        attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
         linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.proj, C, C),
         add(gpu, { x: act.resid, y: act.proj, n: T * C, label: `${h}.attn_residual` }),
       );
-      capture(`blocks.${l}.hook_resid_mid`);
+      at(`blocks.${l}.hook_resid_mid`);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_2.weight`), bias: this.wb(`${h}.ln_2.bias`), out: act.ln, T, C, eps, label: `${h}.ln_2` }),
         linear(`${h}.mlp.c_fc`, act.ln, `${h}.mlp.c_fc`, act.fc, dMlp, C),
@@ -125,17 +198,17 @@ export class Gpt2 {
         linear(`${h}.mlp.c_proj`, act.fc, `${h}.mlp.c_proj`, act.proj, C, dMlp),
         add(gpu, { x: act.resid, y: act.proj, n: T * C, label: `${h}.mlp_residual` }),
       );
-      capture(`blocks.${l}.hook_resid_post`);
+      at(`blocks.${l}.hook_resid_post`);
     }
     if (R > 0) {
       const logitsBuf = createBuffer(gpu.device, `logits (${R}, V)`, R * cfg.vocabSize * 4);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb('ln_f.weight'), bias: this.wb('ln_f.bias'), out: act.ln, T, C, eps, label: 'ln_f' }),
         ...logitsOp(gpu, { x: act.ln, wte: this.w.get('wte.weight')!, out: logitsBuf, row0: T - R, R, C, V: cfg.vocabSize }),
-        gpu.copy('logits', logitsBuf, out, R * cfg.vocabSize * 4, 0, hooks.length * hookBytes),
+        gpu.copy('logits', logitsBuf, out, R * cfg.vocabSize * 4, 0, logitsAt),
       );
     }
-    plan = { steps, hooks, R, out };
+    plan = { steps, T, hooks, R, K, out };
     this.plans.set(key, plan);
     return plan;
   }
@@ -148,38 +221,88 @@ export class Gpt2 {
     this.plans.clear();
   }
 
-  /** Runs ids (T <= maxT) at positions cache.length.., appending to the KV cache. */
+  /** Runs ids at positions cache.length.., appending to the KV cache; splits inputs over maxT. */
   async forward(ids: ArrayLike<number>, opts: ForwardOptions = {}): Promise<ForwardResult> {
     const T = ids.length;
-    if (T < 1 || T > this.maxT) throw new Error(`forward: ${T} tokens; one call takes 1..${this.maxT}`);
-    if (T > this.cache.free) throw new Error(`forward: ${T} tokens do not fit the ${this.cache.free} free context positions`);
+    const cache = this.cache(opts.slot ?? 0);
+    if (T < 1) throw new Error('forward: no tokens');
+    if (T > cache.free) throw new Error(`forward: ${T} tokens do not fit the ${cache.free} free context positions`);
     const V = this.cfg.vocabSize;
     for (let i = 0; i < T; i++) {
-      if (!(ids[i] >= 0 && ids[i] < V)) throw new Error(`forward: token id ${ids[i]} is outside the vocabulary (0..${V - 1})`);
+      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < V)) throw new Error(`forward: token id ${ids[i]} is outside the vocabulary (0..${V - 1})`);
     }
     const hooks = [...new Set(opts.hooks ?? [])];
     hooks.forEach((h) => parseHook(h, this.cfg.nLayers));
-    const plan = this.plan(T, hooks, opts.logits ?? 'last');
-    this.gpu.writeStep(this.cache.length);
+    const parts: ForwardResult[] = [];
+    for (let t0 = 0; t0 < T; t0 += this.maxT) {
+      const chunk = Array.from({ length: Math.min(this.maxT, T - t0) }, (_, i) => ids[t0 + i]);
+      const last = t0 + chunk.length === T;
+      const mode = opts.logits === 'all' ? 'all' : last ? (opts.logits ?? 'last') : 'none';
+      parts.push(await this.run(chunk, hooks, mode, opts.slot ?? 0, opts.steer ?? false));
+    }
+    return parts.length === 1 ? parts[0] : concatResults(parts);
+  }
+
+  private async run(ids: number[], hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1, steer: boolean): Promise<ForwardResult> {
+    const T = ids.length;
+    const cache = this.cache(slot);
+    const plan = this.plan(T, hooks, mode, slot, steer);
+    this.gpu.writeStep(cache.length);
     this.gpu.device.queue.writeBuffer(this.act.ids, 0, Uint32Array.from(ids));
     this.gpu.run(plan.steps, `forward T=${T}`);
-    this.cache.length += T;
-    const hookElems = T * this.cfg.dModel;
-    const bytes = (plan.hooks.length * hookElems + plan.R * V) * 4;
-    const data = bytes ? new Float32Array(await readBuffer(this.gpu.device, plan.out, bytes)) : new Float32Array(0);
-    const result: ForwardResult = { logits: data.subarray(plan.hooks.length * hookElems), hooks: {} };
-    plan.hooks.forEach((h, i) => (result.hooks[h] = data.subarray(i * hookElems, (i + 1) * hookElems)));
+    cache.length += T;
+    const buf = await readBuffer(this.gpu.device, plan.out, plan.out.size);
+    const C = this.cfg.dModel;
+    const f32 = new Float32Array(buf);
+    const hookElems = T * C;
+    const logitsAt = hooks.length * hookElems;
+    const saeAt = logitsAt + plan.R * this.cfg.vocabSize;
+    const result: ForwardResult = { logits: f32.subarray(logitsAt, saeAt), hooks: {}, sae: null };
+    hooks.forEach((h, i) => (result.hooks[h] = f32.subarray(i * hookElems, (i + 1) * hookElems)));
+    if (this.attached) {
+      const K = plan.K;
+      result.sae = {
+        topIdx: new Uint32Array(buf, saeAt * 4, T * K),
+        topVal: f32.subarray(saeAt + T * K, saeAt + 2 * T * K),
+        err: f32.subarray(saeAt + 2 * T * K, saeAt + 2 * T * K + 2 * T),
+      };
+    }
     return result;
   }
 
-  reset(): void {
-    this.cache.length = 0;
+  reset(slot: 0 | 1 = 0): void {
+    this.cache(slot).length = 0;
   }
 
   destroy(): void {
-    this.evictPlans();
-    this.cache.destroy();
+    this.detachSae();
+    this.caches.forEach((c) => c.destroy());
+    this.steering.destroy();
     for (const b of Object.values(this.act)) b.destroy();
     for (const t of this.w.values()) for (const p of t.parts) p.buffer.destroy();
   }
+}
+
+function cat<T extends Float32Array | Uint32Array>(xs: T[], make: (n: number) => T): T {
+  const out = make(xs.reduce((a, x) => a + x.length, 0));
+  let o = 0;
+  for (const x of xs) {
+    out.set(x as never, o);
+    o += x.length;
+  }
+  return out;
+}
+
+/** Joins the results of consecutive chunks of one input. */
+function concatResults(parts: ForwardResult[]): ForwardResult {
+  const hooks: Record<string, Float32Array> = {};
+  for (const h of Object.keys(parts[0].hooks)) hooks[h] = cat(parts.map((p) => p.hooks[h]), (n) => new Float32Array(n));
+  const sae = parts[0].sae
+    ? {
+        topIdx: cat(parts.map((p) => p.sae!.topIdx), (n) => new Uint32Array(n)),
+        topVal: cat(parts.map((p) => p.sae!.topVal), (n) => new Float32Array(n)),
+        err: cat(parts.map((p) => p.sae!.err), (n) => new Float32Array(n)),
+      }
+    : null;
+  return { logits: cat(parts.map((p) => p.logits), (n) => new Float32Array(n)), hooks, sae };
 }

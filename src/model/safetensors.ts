@@ -71,7 +71,7 @@ export function parseSafetensors(buffer: ArrayBuffer, file: string): Safetensors
   return { file, tensors, metadata };
 }
 
-function f16ToF32(h: number): number {
+export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;

@@ -3,11 +3,60 @@
 import type { AdapterDescription, GpuFeatures } from '../gpu/device';
 import type { Gpt2Config } from '../model/config';
 import type { SamplingOptions } from '../model/sampling';
+import type { SaeConfig, SaeOverrides } from '../sae/formats';
+import type { SteeringSpec } from '../sae/steering';
+
+export type { SteeringSpec };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
-export type ModelSource =
+export type ModelSource = (
   | { kind: 'url'; baseUrl: string }
-  | { kind: 'files'; files: Record<string, ArrayBuffer> };
+  | { kind: 'files'; files: Record<string, ArrayBuffer> }
+) & {
+  /** Names the model goes by (e.g. "gpt2", "gpt2-small"), checked against an SAE's model_name. */
+  names?: string[];
+};
+
+/**
+ * An SAE: a SAELens folder (cfg.json + sae_weights.safetensors) at a URL or as files, or a Gemma
+ * Scope params.npz among the files (then `overrides.hookName` says where it reads).
+ */
+export type SaeSource = (
+  | { kind: 'url'; baseUrl: string }
+  | { kind: 'files'; files: Record<string, ArrayBuffer> }
+) & {
+  overrides?: SaeOverrides;
+  /** Per-feature max activations (from feature data), for steering in multiples of them. */
+  maxActivations?: Float32Array;
+  /** Features returned per token (at most 64; default 32). */
+  topK?: number;
+};
+
+export interface SaeInfo {
+  config: SaeConfig;
+  /** Shown to the user, e.g. an SAE trained on another model. */
+  warnings: string[];
+}
+
+export interface AnalyzeRequest {
+  text: string;
+}
+
+export interface AnalyzeResponse extends Tokens {
+  /** K features per token: ids (0xffffffff pads) and activations, (T, K), strongest first. */
+  k: number;
+  topIdx: Uint32Array;
+  topVal: Float32Array;
+  /** Per token (|x - x_hat|, |x|): the SAE's reconstruction error and the activation norm, (T, 2). */
+  error: Float32Array;
+  notice?: string;
+}
+
+export interface FeatureActivations {
+  features: number[];
+  /** (T, n): activation of each asked feature at each token of the last analyzed prompt. */
+  values: Float32Array;
+}
 
 export interface LoadProgress {
   stage: 'fetch' | 'parse' | 'upload' | 'compile' | 'ready';
@@ -55,19 +104,28 @@ export interface GenerateRequest {
   seed: number;
   /** Stop at the model's end-of-text token (default true). */
   stopAtEos?: boolean;
+  /** With steering, a steered stream runs beside the baseline, same seed and sampling. */
+  steering?: SteeringSpec[];
 }
+
+export type StreamName = 'baseline' | 'steered';
 
 export type GenerateEvent =
   | { type: 'prompt'; tokens: Tokens }
-  | { type: 'token'; index: number; id: number; text: string }
+  | { type: 'token'; stream: StreamName; index: number; id: number; text: string }
   | { type: 'notice'; message: string };
 
-export interface GenerateResult {
+export interface StreamResult {
   ids: number[];
   text: string;
   reason: 'eos' | 'max_tokens' | 'cancelled';
-  promptTokens: number;
   msPerToken: number;
+}
+
+export interface GenerateResult {
+  baseline: StreamResult;
+  steered: StreamResult | null;
+  promptTokens: number;
 }
 
 export interface EngineApi {
@@ -75,6 +133,12 @@ export interface EngineApi {
   info(): Promise<ModelInfo | null>;
   tokenize(text: string): Promise<Tokens>;
   forward(req: ForwardRequest): Promise<ForwardResponse>;
+  loadSae(source: SaeSource): Promise<SaeInfo>;
+  unloadSae(): Promise<void>;
+  /** One forward pass: the tokens, each token's top SAE features and reconstruction error. */
+  analyze(req: AnalyzeRequest): Promise<AnalyzeResponse>;
+  /** Full per-token activations of chosen features, for the last analyzed prompt. */
+  featureActivations(features: number[]): Promise<FeatureActivations>;
   /** Streams events through onEvent; resolves when generation ends (also when cancelled). */
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
   /** Stops the running generation after its current token. */

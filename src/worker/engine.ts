@@ -1,20 +1,27 @@
-// The engine: loads a model, tokenizes, runs forwards and streams generations. A plain class
-// behind EngineApi, so tests drive it without a worker; engine.worker.ts only exposes it.
+// The engine: loads a model and an SAE, tokenizes, runs forwards and analyses, and streams
+// generations. A plain class behind EngineApi, so tests drive it without a worker;
+// engine.worker.ts only exposes it.
 import * as Comlink from 'comlink';
+import { EngineStateError } from '../errors';
+import { readBuffer } from '../gpu/buffers';
 import { checkAlive, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
+import { saeGather } from '../kernels/sae_gather';
 import { parseGpt2Config } from '../model/config';
+import { generateStreams } from '../model/generate';
 import { Gpt2 } from '../model/gpt2';
-import { Rng } from '../model/rng';
-import { checkSampling, sample } from '../model/sampling';
+import { checkSampling } from '../model/sampling';
 import { parseSafetensors } from '../model/safetensors';
 import { TextTokenizer } from '../model/tokenizer';
 import { gpt2Weights } from '../model/weights';
-import { EngineStateError } from '../errors';
+import { parseSaeLensConfig, saeLensWeights } from '../sae/formats';
+import { parseGemmaScopeNpz } from '../sae/npz';
+import { checkSaeForModel, Sae } from '../sae/sae';
+import { steeringEntries } from '../sae/steering';
 import { readSourceFile } from '../store/sources';
 import type {
-  EngineApi, ForwardRequest, ForwardResponse, GenerateEvent, GenerateRequest, GenerateResult,
-  LoadProgress, ModelInfo, ModelSource, Tokens,
+  AnalyzeRequest, AnalyzeResponse, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
+  GenerateEvent, GenerateRequest, GenerateResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
 const decoder = new TextDecoder();
@@ -24,13 +31,17 @@ export class Engine implements EngineApi {
   private model: Gpt2 | null = null;
   private tokenizer: TextTokenizer | null = null;
   private modelInfo: ModelInfo | null = null;
+  private modelNames: string[] = [];
+  private maxActs: Float32Array | null = null;
+  /** The ids whose SAE activations sit in the GPU's feature buffer, if still current. */
+  private analyzed: number[] | null = null;
   /** Bumped by cancel(); a generation stops when the value it started with changes. */
   private generation = 0;
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly gpuFactory = requestGpu) {}
 
-  /** Runs GPU work one call at a time: forward passes share the KV cache. */
+  /** Runs GPU work one call at a time: forward passes share buffers and KV caches. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn, fn);
     this.busy = run.catch(() => undefined);
@@ -60,19 +71,21 @@ export class Engine implements EngineApi {
       progress({ stage: 'upload', loaded: 0, total: 1 });
       this.model?.destroy();
       this.model = null;
+      this.analyzed = null;
       const gpu = this.gpu;
       const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights));
       progress({ stage: 'compile', loaded: 0, total: 1 });
       await model.warm();
-      checkAlive(this.gpu.ctx);
+      checkAlive(gpu.ctx);
       this.model = model;
       this.tokenizer = tokenizer;
+      this.modelNames = source.names ?? [];
       let nParams = 0;
       for (const w of weights.values()) nParams += w.length;
       this.modelInfo = {
         config,
-        adapter: this.gpu.ctx.adapter,
-        features: this.gpu.ctx.features,
+        adapter: gpu.ctx.adapter,
+        features: gpu.ctx.features,
         nParams,
         weightBytes: nParams * 4,
         loadMs: performance.now() - t0,
@@ -92,27 +105,122 @@ export class Engine implements EngineApi {
     return { model: this.model, tokenizer: this.tokenizer };
   }
 
+  private readySae(): { model: Gpt2; tokenizer: TextTokenizer; sae: Sae } {
+    const r = this.ready();
+    if (!r.model.sae) throw new EngineStateError('No SAE is loaded. Load one first.');
+    return { ...r, sae: r.model.sae };
+  }
+
+  async loadSae(source: SaeSource): Promise<SaeInfo> {
+    return this.exclusive(async () => {
+      const { model } = this.ready();
+      const npz = source.kind === 'files' ? source.files['params.npz'] : undefined;
+      let parsed;
+      if (npz) {
+        const hook = source.overrides?.hookName;
+        if (!hook) throw new EngineStateError('A Gemma Scope params.npz does not say its layer: give overrides.hookName (e.g. blocks.20.hook_resid_post).');
+        parsed = parseGemmaScopeNpz(npz, hook);
+      } else {
+        const cfgBuf = await readSourceFile(source, 'cfg.json', false);
+        const config = parseSaeLensConfig(decoder.decode(cfgBuf!), 'cfg.json', source.overrides);
+        const wBuf = await readSourceFile(source, 'sae_weights.safetensors', false);
+        parsed = { cfg: config, weights: saeLensWeights(parseSafetensors(wBuf!, 'sae_weights.safetensors'), config) };
+      }
+      const warnings = checkSaeForModel(parsed.cfg, model.cfg, this.modelNames);
+      const topK = source.topK ?? 32;
+      if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
+      const gpu = this.gpu!;
+      model.sae?.destroy();
+      model.attachSae(null);
+      const sae = await withErrorScopes(gpu.ctx, 'uploading the SAE', () => new Sae(gpu, parsed.cfg, parsed.weights));
+      model.attachSae(sae, topK);
+      this.maxActs = source.maxActivations ?? null;
+      this.analyzed = null;
+      return { config: parsed.cfg, warnings };
+    });
+  }
+
+  async unloadSae(): Promise<void> {
+    await this.exclusive(async () => {
+      const { model } = this.ready();
+      model.sae?.destroy();
+      model.attachSae(null);
+      this.analyzed = null;
+    });
+  }
+
   async tokenize(text: string): Promise<Tokens> {
     const { tokenizer } = this.ready();
     const ids = tokenizer.encode(text);
     return { ids, pieces: tokenizer.pieces(ids) };
   }
 
+  /** Tokenizes, cutting to the last `limit` tokens with a notice when the text is longer. */
+  private promptIds(text: string | undefined, ids: number[] | undefined, limit: number): { ids: number[]; notice?: string } {
+    const { tokenizer } = this.ready();
+    const all = ids ?? tokenizer.encode(text ?? '');
+    if (all.length === 0) throw new EngineStateError('The prompt is empty: type some text.');
+    if (all.length <= limit) return { ids: all };
+    return {
+      ids: all.slice(-limit),
+      notice: `The input is ${all.length} tokens; the model's context is ${this.model!.cfg.nCtx}. Only the last ${limit} tokens were used.`,
+    };
+  }
+
   async forward(req: ForwardRequest): Promise<ForwardResponse> {
     return this.exclusive(async () => {
       const { model, tokenizer } = this.ready();
-      let ids = req.ids ?? tokenizer.encode(req.text ?? '');
-      if (ids.length === 0) throw new EngineStateError('The prompt is empty: type some text.');
-      let notice: string | undefined;
-      const n = model.cfg.nCtx;
-      if (ids.length > n) {
-        notice = `The input is ${ids.length} tokens; the model's context is ${n}. Only the last ${n} tokens were analysed.`;
-        ids = ids.slice(-n);
-      }
+      const { ids, notice } = this.promptIds(req.text, req.ids, model.cfg.nCtx);
       model.reset();
+      this.analyzed = model.sae ? ids : null;
       const out = await model.forward(ids, { hooks: req.hooks, logits: req.logits ?? 'last' });
       const res: ForwardResponse = { ids, pieces: tokenizer.pieces(ids), logits: out.logits, hooks: out.hooks, notice };
-      return Comlink.transfer(res, transferables(res));
+      // logits and hooks are views of one read-back buffer: transfer it once.
+      return Comlink.transfer(res, [res.logits.buffer as ArrayBuffer]);
+    });
+  }
+
+  async analyze(req: AnalyzeRequest): Promise<AnalyzeResponse> {
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.readySae();
+      const { ids, notice } = this.promptIds(req.text, undefined, model.cfg.nCtx);
+      model.reset();
+      const out = await model.forward(ids, { logits: 'none' });
+      this.analyzed = ids;
+      const sae = out.sae!;
+      const res: AnalyzeResponse = {
+        ids, pieces: tokenizer.pieces(ids), k: sae.topIdx.length / ids.length,
+        topIdx: sae.topIdx, topVal: sae.topVal, error: sae.err, notice,
+      };
+      return Comlink.transfer(res, [sae.topIdx.buffer as ArrayBuffer]);
+    });
+  }
+
+  async featureActivations(features: number[]): Promise<FeatureActivations> {
+    return this.exclusive(async () => {
+      const { model, sae } = this.readySae();
+      if (!this.analyzed) throw new EngineStateError('Nothing has been analyzed yet: call analyze() first.');
+      const S = sae.cfg.dSae;
+      for (const f of features) {
+        if (!(Number.isInteger(f) && f >= 0 && f < S)) throw new EngineStateError(`Feature ${f} does not exist: the SAE has features 0..${S - 1}.`);
+      }
+      const T = this.analyzed.length;
+      if (features.length === 0) return { features, values: new Float32Array(0) };
+      if (T > model.maxT) {
+        throw new EngineStateError(`The prompt's ${T} tokens exceed the ${model.maxT} whose activations stay on the GPU; analyze a shorter prompt.`);
+      }
+      const gpu = this.gpu!;
+      const idsBuf = gpu.device.createBuffer({ size: features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      gpu.device.queue.writeBuffer(idsBuf, 0, Uint32Array.from(features));
+      const out = gpu.device.createBuffer({ size: T * features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+      const step = saeGather(gpu, { f: model.saeActs!.f, ids: idsBuf, out, T, S, n: features.length });
+      gpu.run([step], 'featureActivations');
+      const values = new Float32Array(await readBuffer(gpu.device, out));
+      gpu.release([step]);
+      idsBuf.destroy();
+      out.destroy();
+      checkAlive(gpu.ctx);
+      return Comlink.transfer({ features, values }, [values.buffer]);
     });
   }
 
@@ -124,55 +232,23 @@ export class Engine implements EngineApi {
     const myGeneration = this.generation;
     return this.exclusive(async () => {
       const { model, tokenizer } = this.ready();
+      const steering = req.steering ?? [];
+      if (steering.length) {
+        if (!model.sae) throw new EngineStateError('Steering needs an SAE: load one first.');
+        model.setSteering(steeringEntries(steering, model.sae.cfg.dSae, this.maxActs));
+      }
       const nCtx = model.cfg.nCtx;
-      const eos = req.stopAtEos === false ? null : model.cfg.eosTokenId;
       let ids = tokenizer.encode(req.prompt);
-      if (ids.length === 0) ids = model.cfg.bosTokenId !== null ? [model.cfg.bosTokenId] : [0];
+      if (ids.length === 0) ids = [model.cfg.bosTokenId ?? 0];
       if (ids.length >= nCtx) {
         const keep = Math.max(1, nCtx >> 1);
         onEvent({ type: 'notice', message: `The prompt is ${ids.length} tokens; the model's context is ${nCtx}. Kept the last ${keep} tokens.` });
         ids = ids.slice(-keep);
       }
       onEvent({ type: 'prompt', tokens: { ids, pieces: tokenizer.pieces(ids) } });
-      const rng = new Rng(req.seed);
-      const all = [...ids];
-      const out: number[] = [];
-      model.reset();
-      let logits = (await model.forward(ids, { logits: 'last' })).logits;
-      let reason: GenerateResult['reason'] = 'max_tokens';
-      const t0 = performance.now();
-      while (out.length < req.maxNewTokens) {
-        if (this.generation !== myGeneration) {
-          reason = 'cancelled';
-          break;
-        }
-        const next = sample(logits, req.sampling, rng);
-        out.push(next);
-        all.push(next);
-        onEvent({ type: 'token', index: out.length - 1, id: next, text: tokenizer.decode([next]) });
-        if (next === eos) {
-          reason = 'eos';
-          break;
-        }
-        if (out.length === req.maxNewTokens) break;
-        if (model.cache.free === 0) {
-          // Context full: slide the window, keeping the most recent half.
-          const keep = all.slice(-(nCtx >> 1));
-          onEvent({ type: 'notice', message: `Reached the ${nCtx}-token context; continuing from the last ${keep.length} tokens.` });
-          model.reset();
-          logits = (await model.forward(keep, { logits: 'last' })).logits;
-        } else {
-          logits = (await model.forward([next], { logits: 'last' })).logits;
-        }
-      }
-      const ms = performance.now() - t0;
-      return {
-        ids: out,
-        text: tokenizer.decode(out),
-        reason,
-        promptTokens: ids.length,
-        msPerToken: out.length ? ms / out.length : 0,
-      };
+      this.analyzed = null;
+      const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration);
+      return { baseline: streams.baseline!, steered: streams.steered, promptTokens: ids.length };
     });
   }
 
@@ -183,16 +259,11 @@ export class Engine implements EngineApi {
   async dispose(): Promise<void> {
     this.generation++;
     await this.exclusive(async () => {
+      this.model?.sae?.destroy();
       this.model?.destroy();
       this.model = null;
       this.gpu?.device.destroy();
       this.gpu = null;
     });
   }
-}
-
-function transferables(res: ForwardResponse): ArrayBuffer[] {
-  const set = new Set<ArrayBuffer>([res.logits.buffer as ArrayBuffer]);
-  for (const h of Object.values(res.hooks)) set.add(h.buffer as ArrayBuffer);
-  return [...set];
 }

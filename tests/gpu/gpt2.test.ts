@@ -52,7 +52,7 @@ describe('GPT-2 forward', () => {
       const step = await model.forward([ids[t]], { logits: 'last', hooks: ['blocks.1.hook_resid_post'] });
       expectClose(`decode logits t=${t}`, step.logits, full.logits.subarray(t * V, (t + 1) * V), 1e-4, 0);
     }
-    expect(model.cache.length).toBe(ids.length);
+    expect(model.cache().length).toBe(ids.length);
     model.destroy();
   });
 

@@ -54,9 +54,9 @@ describe('sae_topk', () => {
     });
   }
 
-  it('TopK-SAE mask: ReLU of the top k pre-activations, zero elsewhere (negatives included)', async () => {
+  for (const K of [32, 100]) it(`TopK-SAE mask, k=${K}: ReLU of the top k pre-activations, zero elsewhere (negatives included)`, async () => {
     const g = await getGpu();
-    const [T, S, K] = [4, 24576, 32];
+    const [T, S] = [4, 24576];
     const p = new Rng(11).array(T * S);
     for (let s = 0; s < S; s++) p[S + s] = -Math.abs(p[S + s]) - 0.1; // a token whose pre-acts are all negative
     const f = upload(g, p);

@@ -69,7 +69,7 @@ export class EngineState {
           else if (e.type === 'notice') this.notice = e.message;
         },
       );
-      this.msPerToken = res.msPerToken;
+      this.msPerToken = res.baseline.msPerToken;
     } catch (e) {
       this.fail(e);
     } finally {

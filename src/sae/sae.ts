@@ -1,0 +1,133 @@
+// An SAE on the GPU, run inside the forward pass at its hook: prepare the input (TransformerLens
+// centring, normalization, b_dec), encode (matmul or matvec, then the nonlinearity), top-k per
+// token, sparse decode, the reconstruction error, and the steering edit of the residual.
+import { SaeCompatibilityError } from '../errors';
+import { createBuffer, uploadBuffer } from '../gpu/buffers';
+import type { Gpu, Step } from '../gpu/gpu';
+import { matmul } from '../kernels/matmul';
+import { matvec } from '../kernels/matvec';
+import { saeDecode } from '../kernels/sae_decode';
+import { saeEncode } from '../kernels/sae_encode';
+import { saeError } from '../kernels/sae_error';
+import { saeNorm } from '../kernels/sae_norm';
+import { saeTopk } from '../kernels/sae_topk';
+import { steer } from '../kernels/steer';
+import type { Gpt2Config } from '../model/config';
+import { parseHook } from '../model/hooks';
+import type { SaeConfig, SaeWeights } from './formats';
+
+/** Per-token SAE activations, sized for up to maxT tokens. */
+export interface SaeActs {
+  xSae: GPUBuffer; // (T, C) the SAE's input space (centred when asked)
+  xIn: GPUBuffer; // (T, C) normalized, b_dec subtracted
+  stats: GPUBuffer; // (T, 2) (dec_scale, dec_shift)
+  f: GPUBuffer; // (T, S) feature activations
+  xHat: GPUBuffer; // (T, C) reconstruction
+  err: GPUBuffer; // (T, 2) (|x - x_hat|, |x|)
+  topIdx: GPUBuffer; // (T, K) u32
+  topVal: GPUBuffer; // (T, K)
+}
+
+/** Throws SaeCompatibilityError when the SAE cannot run on this model; returns warnings otherwise. */
+export function checkSaeForModel(cfg: SaeConfig, model: Gpt2Config, modelNames: string[]): string[] {
+  let layer: number;
+  try {
+    layer = parseHook(cfg.hookName, Number.MAX_SAFE_INTEGER).layer;
+  } catch {
+    throw new SaeCompatibilityError(
+      `The SAE reads "${cfg.hookName}"; Glassbox runs SAEs on the residual stream (blocks.L.hook_resid_pre, hook_resid_mid or hook_resid_post).`,
+    );
+  }
+  if (layer >= model.nLayers) {
+    throw new SaeCompatibilityError(`The SAE reads layer ${layer} ("${cfg.hookName}"), but the model has layers 0..${model.nLayers - 1}: it is for a deeper model.`);
+  }
+  if (cfg.dIn !== model.dModel) {
+    throw new SaeCompatibilityError(`The SAE's d_in is ${cfg.dIn} but the model's d_model is ${model.dModel}: this SAE was trained on another model. Load an SAE for this model.`);
+  }
+  const warnings: string[] = [];
+  if (cfg.modelName && modelNames.length && !modelNames.includes(cfg.modelName)) {
+    warnings.push(`This SAE was trained on "${cfg.modelName}", not on the loaded "${modelNames[0]}". Its features may mean nothing here.`);
+  }
+  if (cfg.normalizeActivations === 'expected_average_only_in' && cfg.normScalingFactor === null) {
+    warnings.push('The SAE expects expected_average_only_in scaling, but no norm_scaling_factor was given: inputs are not rescaled.');
+  }
+  return warnings;
+}
+
+export class Sae {
+  readonly layer: number;
+  private readonly w: Record<'wEnc' | 'bEnc' | 'wDec' | 'bDec' | 'aux', GPUBuffer>;
+
+  constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights) {
+    const { device } = gpu;
+    const S = cfg.dSae;
+    this.layer = parseHook(cfg.hookName, Number.MAX_SAFE_INTEGER).layer;
+    const aux = new Float32Array(3 * S); // see shaders/sae_encode.wgsl
+    if (cfg.architecture === 'jumprelu') aux.set(weights.get('threshold')!);
+    if (cfg.architecture === 'gated') {
+      aux.set(weights.get('b_gate')!, 0);
+      aux.set(weights.get('r_mag')!, S);
+      aux.set(weights.get('b_mag')!, 2 * S);
+    }
+    this.w = {
+      wEnc: uploadBuffer(device, 'sae.W_enc (C, S)', weights.get('W_enc')!),
+      bEnc: uploadBuffer(device, 'sae.b_enc (S)', weights.get(cfg.architecture === 'gated' ? 'b_gate' : 'b_enc')!),
+      wDec: uploadBuffer(device, 'sae.W_dec (S, C)', weights.get('W_dec')!),
+      bDec: uploadBuffer(device, 'sae.b_dec (C)', weights.get('b_dec')!),
+      aux: uploadBuffer(device, 'sae.aux (3, S)', aux),
+    };
+  }
+
+  /** Largest T whose (T, S) activations fit one binding. */
+  maxTokens(maxBinding: number): number {
+    return Math.max(1, Math.floor(Math.min(maxBinding, 256 * 2 ** 20) / (this.cfg.dSae * 4)));
+  }
+
+  allocActs(maxT: number, K: number): SaeActs {
+    const { device } = this.gpu;
+    const { dIn: C, dSae: S } = this.cfg;
+    return {
+      xSae: createBuffer(device, 'sae.x_sae (T, C)', maxT * C * 4),
+      xIn: createBuffer(device, 'sae.x_in (T, C)', maxT * C * 4),
+      stats: createBuffer(device, 'sae.stats (T, 2)', maxT * 8),
+      f: createBuffer(device, 'sae.feature_acts (T, S)', maxT * S * 4),
+      xHat: createBuffer(device, 'sae.x_hat (T, C)', maxT * C * 4),
+      err: createBuffer(device, 'sae.error (T, 2)', maxT * 8),
+      topIdx: createBuffer(device, 'sae.top_idx (T, K)', maxT * K * 4),
+      topVal: createBuffer(device, 'sae.top_val (T, K)', maxT * K * 4),
+    };
+  }
+
+  /** The steps at the hook: resid (T, C) is edited in place when `steering` is given. */
+  steps(resid: GPUBuffer, acts: SaeActs, T: number, K: number, steering: GPUBuffer | null): Step[] {
+    const { gpu, cfg, w } = this;
+    const { dIn: C, dSae: S } = cfg;
+    const encode =
+      T === 1 && S % 4 === 0
+        ? matvec(gpu, { x: acts.xIn, w: w.wEnc, bias: w.bEnc, out: acts.f, N: S, K: C, label: 'sae.encode' })
+        : matmul(gpu, { a: acts.xIn, b: w.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' });
+    const steps: Step[] = [
+      saeNorm(gpu, {
+        x: resid, bDec: w.bDec, xSae: acts.xSae, xIn: acts.xIn, stats: acts.stats, T, C,
+        center: cfg.centerWritingWeights, norm: cfg.normalizeActivations, applyBDec: cfg.applyBDecToInput,
+        scale: cfg.normScalingFactor ?? 1,
+      }),
+      encode,
+      saeEncode(gpu, { f: acts.f, aux: w.aux, T, S, arch: cfg.architecture }),
+    ];
+    if (cfg.architecture === 'topk') {
+      steps.push(saeTopk(gpu, { f: acts.f, idx: acts.topIdx, val: acts.topVal, T, S, K: cfg.k!, mask: true }));
+    }
+    steps.push(
+      saeTopk(gpu, { f: acts.f, idx: acts.topIdx, val: acts.topVal, T, S, K }),
+      saeDecode(gpu, { f: acts.f, wDec: w.wDec, bDec: w.bDec, stats: acts.stats, xHat: acts.xHat, T, S, C }),
+      saeError(gpu, { x: acts.xSae, xHat: acts.xHat, out: acts.err, T, C }),
+    );
+    if (steering) steps.push(steer(gpu, { steering, f: acts.f, wDec: w.wDec, stats: acts.stats, x: resid, T, C, S }));
+    return steps;
+  }
+
+  destroy(): void {
+    for (const b of Object.values(this.w)) b.destroy();
+  }
+}
