@@ -4,9 +4,10 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 
 import { chromiumArgs, chromiumPath } from './tools/chromium.mjs';
+import { precacheManifest } from './tools/precache';
 
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), precacheManifest()],
   worker: { format: 'es' },
   server: { fs: { allow: ['.'] } },
   test: {
@@ -17,6 +18,18 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/e2e/setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
         },
       },
       {

@@ -11,6 +11,10 @@ import { argmax } from '../../src/model/sampling';
 import { parseSafetensors } from '../../src/model/safetensors';
 import { decodeBytesPerStep, gpt2Weights, type Weights } from '../../src/model/weights';
 import { readSourceFile } from '../../src/store/sources';
+import { TextTokenizer } from '../../src/model/tokenizer';
+import { uploadBuffer } from '../../src/gpu/buffers';
+import { Sae } from '../../src/sae/sae';
+import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
 
 declare global {
   interface Window {
@@ -75,7 +79,10 @@ async function profile(gpu: Gpu, model: Gpt2, T: number): Promise<Record<string,
   return byOp;
 }
 
-async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, copyGBps: number) {
+/** The prompt the playground's keystroke latency is measured on (tools/bench/run.mjs types into it). */
+const LATENCY_PROMPT = 'The ship sailed across the ocean and the whale';
+
+async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, copyGBps: number, latencyIds?: number[]) {
   log(`${name}: uploading (${cfg.nLayers} layers, C=${cfg.dModel}, V=${cfg.vocabSize})`);
   const model = new Gpt2(gpu, cfg, weights);
   await model.warm();
@@ -99,6 +106,15 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
     logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits;
     stepMs.push(performance.now() - t0);
   }
+  // one forward pass of a short prompt (the playground's latency is compared with it)
+  const promptIds = latencyIds ?? ids.slice(0, 12);
+  const fwdMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    model.reset();
+    const t0 = performance.now();
+    await model.forward(promptIds, { logits: 'last' });
+    if (i > 0) fwdMs.push(performance.now() - t0);
+  }
   const profileDecode = await profile(gpu, model, 1);
   const profilePrefill = new URLSearchParams(location.search).has('profile') ? await profile(gpu, model, T) : undefined;
   model.destroy();
@@ -120,9 +136,54 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
       rooflineRatio: msPerStep / floorMs,
     },
     profileMs: { decode: profileDecode, prefill: profilePrefill },
+    forwardPromptTokens: promptIds.length,
+    forwardPromptMs: median(fwdMs),
   };
   log(`  decode: ${msPerStep.toFixed(1)} ms/step (floor ${floorMs.toFixed(1)} ms, ratio ${result.decode.rooflineRatio.toFixed(2)})`);
   return result;
+}
+
+/** SAE encode + top-k per token at GPT-2 small's residual (C=768) and S=24576, as res-jb has. */
+async function benchSae(gpu: Gpu, decodeMsPerStep: number) {
+  const [C, S, K] = [768, 24576, 32];
+  let seed = 99;
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return (seed / 4294967296 - 0.5) * scale;
+  });
+  const cfg: SaeConfig = {
+    architecture: 'standard', dIn: C, dSae: S, k: null, applyBDecToInput: true, normalizeActivations: 'none',
+    normScalingFactor: null, hookName: 'blocks.6.hook_resid_pre', modelName: null, centerWritingWeights: true,
+  };
+  const weights: SaeWeights = new Map([
+    ['W_enc', rand(C * S, 0.2)], ['W_dec', rand(S * C, 0.2)], ['b_dec', rand(C, 0.1)], ['b_enc', rand(S, 0.2).map((v) => v - 0.15)],
+  ]);
+  const sae = new Sae(gpu, cfg, weights);
+  const out: Record<string, number> = {};
+  for (const T of [1, 64]) {
+    const acts = sae.allocActs(T, K);
+    const resid = uploadBuffer(gpu.device, 'bench resid', rand(T * C, 4));
+    const encodeOnly = sae.steps(resid, acts, T, K, null).filter((s) => /^sae(_norm|\.encode|_encode|_topk)/.test(s.label));
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      gpu.run(encodeOnly);
+      await gpu.device.queue.onSubmittedWorkDone();
+      if (i > 0) times.push(performance.now() - t0);
+    }
+    out[`T${T}`] = median(times) / T;
+    log(`  SAE encode + top-k, T=${T}: ${(median(times) / T).toFixed(1)} ms/token (${(median(times) / T / decodeMsPerStep).toFixed(3)} of a decode step)`);
+    Object.values(acts).forEach((b) => b.destroy());
+    resid.destroy();
+  }
+  sae.destroy();
+  return {
+    dSae: S, dIn: C, k: K,
+    msPerTokenDecode: out.T1,
+    msPerTokenBatched64: out.T64,
+    ratioToDecodeStep: out.T1 / decodeMsPerStep,
+    ratioToDecodeStepBatched64: out.T64 / decodeMsPerStep,
+  };
 }
 
 async function main() {
@@ -134,13 +195,19 @@ async function main() {
   const bundled = await readSourceFile({ kind: 'url', baseUrl: '/models/glassbox-mini/' }, 'config.json', true);
   if (bundled && only !== 'gpt2') {
     const cfg = parseGpt2Config(new TextDecoder().decode(bundled));
-    const st = await readSourceFile({ kind: 'url', baseUrl: '/models/glassbox-mini/' }, 'model.safetensors', false);
-    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg), copyGBps));
+    const src = { kind: 'url' as const, baseUrl: '/models/glassbox-mini/' };
+    const st = await readSourceFile(src, 'model.safetensors', false);
+    const tok = TextTokenizer.fromJson(new TextDecoder().decode((await readSourceFile(src, 'tokenizer.json', false))!), null);
+    // the playground analyses the prompt plus the one typed character
+    const latencyIds = tok.encode(LATENCY_PROMPT + ' s');
+    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg), copyGBps, latencyIds));
   }
   if (only !== 'bundled') {
     const cfg = parseGpt2Config(JSON.stringify({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }));
     models.push(await benchModel(gpu, 'GPT-2 small shapes (random weights, fp32)', cfg, randomWeights(cfg), copyGBps));
   }
+  const gpt2 = models.find((m) => m.config.nLayers === 12);
+  const sae = gpt2 && only !== 'bundled' ? await benchSae(gpu, gpt2.decode.msPerStep) : null;
   const copyAfter = await copyBandwidth(gpu);
   log(`copy bandwidth after: ${copyAfter.toFixed(2)} GB/s`);
   window.__bench = {
@@ -152,6 +219,8 @@ async function main() {
     copyGBpsAfter: copyAfter,
     rooflineDefinition: 'decode ms/step ÷ (weight bytes read per step ÷ copy-kernel bandwidth, read+write bytes per second)',
     models,
+    sae,
+    latencyPrompt: LATENCY_PROMPT,
   };
 }
 

@@ -23,6 +23,7 @@ try {
   const error = await page.evaluate(() => window.__benchError);
   if (error) throw new Error(error);
   const results = await page.evaluate(() => window.__bench);
+  if (results.models.some((m) => m.name.startsWith('glassbox-mini'))) results.latency = await keystrokeLatency(browser, base, results);
   mkdirSync('bench', { recursive: true });
   writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
   console.log(`\nGlassbox benchmark — ${results.adapter.vendor}/${results.adapter.architecture}` +
@@ -37,8 +38,56 @@ try {
     'roofline ratio': m.decode.rooflineRatio.toFixed(2),
   }));
   console.table(rows);
+  if (results.latency) {
+    const l = results.latency;
+    console.log(`keystroke -> updated token strip (bundled model, ${l.promptTokens} tokens): ${l.medianMs.toFixed(0)} ms ` +
+      `(${l.debounceMs} ms of it debounce) = ${l.ratioToForward.toFixed(2)}x one forward pass of the prompt (${l.forwardMs.toFixed(0)} ms)`);
+  }
+  if (results.sae) {
+    const s = results.sae;
+    console.log(`SAE encode + top-k (S=${s.dSae}, C=${s.dIn}): ${s.msPerTokenDecode.toFixed(1)} ms/token at T=1 = ${s.ratioToDecodeStep.toFixed(3)} of a decode step; ` +
+      `${s.msPerTokenBatched64.toFixed(1)} ms/token batched at T=64 = ${s.ratioToDecodeStepBatched64.toFixed(3)}`);
+  }
   console.log('wrote bench/results.json');
 } finally {
   await browser.close();
   await server.close();
+}
+
+/** Types into the playground and times keystroke -> token strip updated, in the page's own clock. */
+async function keystrokeLatency(browser, base, results) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const prompt = results.latencyPrompt;
+  await page.goto(`${base}?prompt=${encodeURIComponent(prompt)}`);
+  await page.waitForSelector('[data-testid="model-status"][data-status="ready"]', { timeout: 300_000 });
+  await page.waitForSelector('[data-testid="token"]', { timeout: 120_000 });
+  const input = page.getByTestId('prompt-input');
+  await input.focus();
+  await page.keyboard.press('End');
+  const samples = [];
+  for (let i = 0; i < 7; i++) {
+    const ms = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const strip = document.querySelector('[aria-label="tokens"]');
+          const t0 = performance.now();
+          const obs = new MutationObserver(() => {
+            obs.disconnect();
+            resolve(performance.now() - t0);
+          });
+          obs.observe(strip, { childList: true, subtree: true, characterData: true });
+          const el = document.querySelector('[data-testid="prompt-input"]');
+          el.value += el.value.endsWith(' s') ? 'a' : ' s';
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+        }),
+    );
+    if (i > 1) samples.push(ms);
+    await page.waitForTimeout(400);
+  }
+  await page.close();
+  samples.sort((a, b) => a - b);
+  const medianMs = samples[Math.floor(samples.length / 2)];
+  const bundled = results.models.find((m) => m.name.startsWith('glassbox-mini'));
+  const forwardMs = bundled.forwardPromptMs;
+  return { promptTokens: bundled.forwardPromptTokens, medianMs, debounceMs: 120, forwardMs, ratioToForward: medianMs / forwardMs, samplesMs: samples };
 }

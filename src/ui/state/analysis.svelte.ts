@@ -1,0 +1,90 @@
+// The prompt under the microscope: its tokens, each token's top SAE features, the selected
+// token and feature, and the selected feature's activation on every token. Re-analysed as the
+// user types (debounced); answers to stale keystrokes are dropped.
+import type { AnalyzeResponse } from '../../worker/api';
+import { NO_FEATURE } from '../../kernels/sae_topk';
+import type { EngineState } from './engine.svelte';
+
+export interface FeatureHit {
+  id: number;
+  value: number;
+}
+
+export class AnalysisState {
+  prompt = $state('');
+  result = $state.raw<AnalyzeResponse | null>(null);
+  selectedToken = $state<number | null>(null);
+  selectedFeature = $state<number | null>(null);
+  /** Activation of the selected feature at each token of the prompt. */
+  featureValues = $state.raw<Float32Array | null>(null);
+  /** Milliseconds from the last keystroke to the updated token strip. */
+  lastLatencyMs = $state(0);
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private seq = 0;
+
+  constructor(private readonly es: EngineState) {}
+
+  schedule(delayMs = 120): void {
+    clearTimeout(this.timer);
+    const typedAt = performance.now();
+    this.timer = setTimeout(() => void this.run(typedAt), delayMs);
+  }
+
+  async run(typedAt = performance.now()): Promise<void> {
+    if (this.es.status !== 'ready') return;
+    const mine = ++this.seq;
+    const text = this.prompt;
+    if (!text) {
+      this.result = null;
+      return;
+    }
+    try {
+      const res = await this.es.engine.analyze({ text });
+      if (mine !== this.seq) return;
+      this.result = res;
+      if (this.selectedToken !== null && this.selectedToken >= res.ids.length) this.selectedToken = null;
+      await this.refreshFeature();
+      this.lastLatencyMs = performance.now() - typedAt;
+    } catch (e) {
+      if (mine === this.seq) this.es.fail(e);
+    }
+  }
+
+  async selectFeature(id: number | null): Promise<void> {
+    this.selectedFeature = id;
+    await this.refreshFeature();
+  }
+
+  private async refreshFeature(): Promise<void> {
+    const id = this.selectedFeature;
+    if (id === null || !this.result) {
+      this.featureValues = null;
+      return;
+    }
+    const { values } = await this.es.engine.featureActivations([id]);
+    if (this.selectedFeature === id) this.featureValues = values;
+  }
+
+  /** Top features of token t, strongest first. */
+  tokenFeatures(t: number): FeatureHit[] {
+    const r = this.result;
+    if (!r) return [];
+    const out: FeatureHit[] = [];
+    for (let j = 0; j < r.k; j++) {
+      const id = r.topIdx[t * r.k + j];
+      if (id !== NO_FEATURE) out.push({ id, value: r.topVal[t * r.k + j] });
+    }
+    return out;
+  }
+
+  /** Features of the whole prompt: each one's strongest activation over the tokens. */
+  promptFeatures(): FeatureHit[] {
+    const r = this.result;
+    if (!r) return [];
+    const best = new Map<number, number>();
+    for (let t = 0; t < r.ids.length; t++) {
+      for (const h of this.tokenFeatures(t)) best.set(h.id, Math.max(best.get(h.id) ?? 0, h.value));
+    }
+    return [...best].map(([id, value]) => ({ id, value })).sort((a, b) => b.value - a.value);
+  }
+}

@@ -1,0 +1,138 @@
+// The playground as a user meets it: real chromium, real WebGPU (SwiftShader), the built app
+// served by vite preview, the bundled model. Each state is saved as a screenshot.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, openApp, ready, shot } from './browser';
+
+const base = inject('baseUrl');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function typePrompt(page: Page, text: string) {
+  const input = page.getByTestId('prompt-input');
+  await input.fill('');
+  await input.pressSequentially(text, { delay: 10 });
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="token"]').length > 0 && document.querySelector('[data-testid="prompt-input"]') !== null && n > 0,
+    text.length,
+  );
+}
+
+async function tokenTexts(page: Page): Promise<string> {
+  return (await page.getByTestId('token').allTextContents()).join('');
+}
+
+describe('playground', () => {
+  it('loads, then typing a prompt shows its tokens and features; selecting a token lists its features', async () => {
+    const page = await openApp(browser, base);
+    await ready(page);
+    await shot(page, '01-loaded');
+    await typePrompt(page, 'The cow and the pig ate hay on the farm');
+    await expect.poll(() => tokenTexts(page), { timeout: 60_000 }).toBe('The·cow·and·the·pig·ate·hay·on·the·farm');
+    await expect.poll(() => page.getByTestId('feature-row').count()).toBeGreaterThan(3);
+    await shot(page, '02-prompt-features');
+    const tokens = page.getByTestId('token');
+    await tokens.nth(4).click();
+    await (page.getByText('Features on token 4')).waitFor({ state: 'visible' });
+    const ids = await page.getByTestId('feature-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-feature-id')));
+    expect(ids.length).toBeGreaterThan(0);
+    await tokens.nth(4).hover();
+    await (page.getByRole('tooltip')).waitFor({ state: 'visible' });
+    await shot(page, '03-token-features');
+    await page.context().close();
+  });
+
+  it('opens the feature dashboard', async () => {
+    const page = await openApp(browser, `${base}?prompt=${encodeURIComponent('The ship sailed across the ocean')}`);
+    await ready(page);
+    await expect.poll(() => page.getByTestId('feature-row').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    const first = page.getByTestId('feature-row').first();
+    const id = await first.getAttribute('data-feature-id');
+    await first.click();
+    const dash = page.getByTestId('feature-dashboard');
+    expect(await dash.getAttribute('data-feature-id')).toBe(id);
+    await (dash.getByText('Top activating contexts')).waitFor({ state: 'visible', timeout: 30_000 });
+    await (dash.getByText('Promotes')).waitFor({ state: 'visible' });
+    await shot(page, '04-dashboard');
+    await page.context().close();
+  });
+
+  it('dragging a slider changes the steered output while the baseline stays the same; the URL round-trips', async () => {
+    const page = await openApp(browser, `${base}?prompt=${encodeURIComponent('The cow')}&n=16&seed=3`);
+    await ready(page);
+    await expect.poll(() => page.getByTestId('feature-row').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await page.getByTestId('feature-row').first().click();
+    await page.getByTestId('steer-toggle').click();
+    const slider = page.getByTestId('clamp-slider').first();
+    const feature = await slider.getAttribute('data-feature-id');
+    // generate once at the default strength, then drag the slider to +20x and release
+    await page.getByTestId('generate').click();
+    await (page.getByTestId('generate')).waitFor({ state: 'visible', timeout: 120_000 });
+    const baseline1 = await page.getByTestId('generation-baseline').textContent();
+    const steered1 = await page.getByTestId('generation-steered').textContent();
+    const box = (await slider.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    expect(await slider.inputValue()).toBe('20');
+    await page.waitForTimeout(300);
+    await (page.getByTestId('generate')).waitFor({ state: 'visible', timeout: 120_000 });
+    const baseline2 = await page.getByTestId('generation-baseline').textContent();
+    const steered2 = await page.getByTestId('generation-steered').textContent();
+    expect(baseline2).toBe(baseline1);
+    expect(steered2).not.toBe(steered1);
+    await shot(page, '05-steering');
+
+    const url = page.url();
+    expect(new URL(url).searchParams.get('steer')).toBe(`${feature}c20`);
+    const again = await openApp(browser, url);
+    await ready(again);
+    expect(await again.getByTestId('prompt-input').inputValue()).toBe('The cow');
+    expect(await again.getByTestId('clamp-slider').first().inputValue()).toBe('20');
+    expect(await again.getByTestId('clamp-slider').first().getAttribute('data-feature-id')).toBe(feature);
+    await page.context().close();
+    await again.context().close();
+  });
+
+  it('works offline after one visit', async () => {
+    const page = await openApp(browser, base);
+    await ready(page);
+    await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return reg.active?.state;
+    });
+    await page.waitForFunction(async () => (await caches.keys()).length > 0 && (await (await caches.open('glassbox-v1')).keys()).length > 5, null, { timeout: 120_000, polling: 500 });
+    await page.context().setOffline(true);
+    await page.reload();
+    await ready(page);
+    await typePrompt(page, 'offline ocean');
+    await expect.poll(() => tokenTexts(page), { timeout: 60_000 }).toBe('offline·ocean');
+    await page.getByTestId('generate').click();
+    await (page.getByTestId('generate')).waitFor({ state: 'visible', timeout: 120_000 });
+    expect((await page.getByTestId('generation-baseline').textContent())!.length).toBeGreaterThan('offline ocean'.length);
+    await shot(page, '06-offline');
+    await page.context().close();
+  });
+
+  it('without WebGPU, an error banner says why and what to do', async () => {
+    const noGpu = await launch(false);
+    try {
+      const page = await openApp(noGpu, base);
+      const banner = page.getByTestId('error-banner');
+      await (banner).waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await banner.getAttribute('data-error')).toBe('WebGPUUnavailable');
+      expect(await banner.textContent()).toMatch(/Chrome or Edge/);
+      expect(await page.getByTestId('prompt-input').inputValue()).toMatch(/ship/);
+      await shot(page, '07-no-webgpu');
+    } finally {
+      await noGpu.close();
+    }
+  });
+});
