@@ -1,78 +1,55 @@
-// Matmul with bias, register-tiled: out[M, N] = a[M, K] @ b[K, N] + bias[N].
+// Matmul with bias: out[M, N] = a[M, K] @ b[K, N] + bias[N], with K and N multiples of 4.
 // b is a GPT-2 Conv1D weight, stored [in, out]. Used for prefill (M = T > 1); decode uses matvec.
-// Each 16x16 workgroup computes a 64x64 output tile; thread (tx, ty) a 4x4 block at rows
-// m0 + 4ty.. and columns n0 + 4tx.., held in four vec4 accumulators (no private arrays: a
-// CPU-backed adapter would keep those in memory). K advances 32 at a time through workgroup
-// tiles. Out-of-range loads read 0, so any M, N, K works.
+// Each thread computes a 4x4 block (rows m0..m0+3, columns 4*n4..4*n4+3) in four vec4
+// accumulators, walking K four at a time: 4 vec4 loads of a and 4 of b feed 64 multiply-adds.
+// There is no workgroup tiling: on a CPU-backed adapter (SwiftShader) the caches do that job
+// and barriers are costly; measured 1.5x faster there than a 64x64 shared-memory tiling.
+// Rows past M read as 0 and are not written, so any M works.
 
 struct Params { M: u32, N: u32, K: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;         // (M, K)
-@group(0) @binding(2) var<storage, read> b: array<f32>;         // (K, N)
-@group(0) @binding(3) var<storage, read> bias: array<f32>;      // (N)
-@group(0) @binding(4) var<storage, read_write> out: array<f32>; // (M, N)
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;         // (M, K/4)
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;         // (K, N/4)
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;      // (N/4)
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // (M, N/4)
 
-const TK: u32 = 32u;
-var<workgroup> as4: array<vec4<f32>, 512>; // [TK][16]: a tile transposed, 4 rows per vec4
-var<workgroup> bs4: array<vec4<f32>, 512>; // [TK][16]: b tile, 4 columns per vec4
-
-fn load_a(m: u32, k: u32) -> f32 {
-  if (m < p.M && k < p.K) { return a[m * p.K + k]; }
-  return 0.0;
+fn load_a(m: u32, k4: u32) -> vec4<f32> {
+  if (m < p.M) { return a[m * (p.K / 4u) + k4]; }
+  return vec4<f32>(0.0);
 }
 
-fn load_b(k: u32, n: u32) -> f32 {
-  if (k < p.K && n < p.N) { return b[k * p.N + n]; }
-  return 0.0;
+fn store(m: u32, n4: u32, v: vec4<f32>) {
+  if (m < p.M) { out[m * (p.N / 4u) + n4] = v + bias[n4]; }
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let tx = lid.x;
-  let ty = lid.y;
-  let tid = ty * 16u + tx;
-  let m0 = wid.y * 64u;
-  let n0 = wid.x * 64u;
-  var acc0 = vec4<f32>(0.0); // row m0 + 4ty + 0, columns n0 + 4tx + 0..3
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    // 512 vec4 slots per tile, 2 per thread. a: slot (k, m4) holds rows 4m4..4m4+3 at column k.
-    for (var r = 0u; r < 2u; r++) {
-      let s = tid + 256u * r;
-      let k = s / 16u;
-      let g = s % 16u;
-      let am = m0 + 4u * g;
-      as4[s] = vec4<f32>(load_a(am, k0 + k), load_a(am + 1u, k0 + k), load_a(am + 2u, k0 + k), load_a(am + 3u, k0 + k));
-      let bn = n0 + 4u * g;
-      bs4[s] = vec4<f32>(load_b(k0 + k, bn), load_b(k0 + k, bn + 1u), load_b(k0 + k, bn + 2u), load_b(k0 + k, bn + 3u));
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < TK; k++) {
-      let av = as4[k * 16u + ty];
-      let bv = bs4[k * 16u + tx];
-      acc0 += av.x * bv;
-      acc1 += av.y * bv;
-      acc2 += av.z * bv;
-      acc3 += av.w * bv;
-    }
-    workgroupBarrier();
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n4 = gid.x;
+  let m0 = gid.y * 4u;
+  let N4 = p.N / 4u;
+  if (n4 >= N4 || m0 >= p.M) { return; }
+  var c0 = vec4<f32>(0.0); // row m0
+  var c1 = vec4<f32>(0.0); // row m0 + 1
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  for (var k4 = 0u; k4 < p.K / 4u; k4++) {
+    let a0 = load_a(m0, k4);
+    let a1 = load_a(m0 + 1u, k4);
+    let a2 = load_a(m0 + 2u, k4);
+    let a3 = load_a(m0 + 3u, k4);
+    let kb = 4u * k4 * N4 + n4; // b rows 4k4..4k4+3, this thread's 4 columns
+    let b0 = b[kb];
+    let b1 = b[kb + N4];
+    let b2 = b[kb + 2u * N4];
+    let b3 = b[kb + 3u * N4];
+    c0 += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
+    c1 += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
+    c2 += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
+    c3 += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
   }
-
-  let n = n0 + 4u * tx;
-  let m = m0 + 4u * ty;
-  store(m, n, acc0);
-  store(m + 1u, n, acc1);
-  store(m + 2u, n, acc2);
-  store(m + 3u, n, acc3);
-}
-
-fn store(m: u32, n: u32, v: vec4<f32>) {
-  if (m >= p.M) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < p.N) { out[m * p.N + n + j] = v[j] + bias[n + j]; }
-  }
+  store(m0, n4, c0);
+  store(m0 + 1u, n4, c1);
+  store(m0 + 2u, n4, c2);
+  store(m0 + 3u, n4, c3);
 }

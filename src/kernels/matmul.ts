@@ -1,13 +1,14 @@
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import { holds, positiveInts } from './check';
 
-/** out (M, N) = a (M, K) @ b (K, N) + bias (N). Register-tiled, for M > 1. */
+/** out (M, N) = a (M, K) @ b (K, N) + bias (N), K and N multiples of 4. For M > 1 (prefill). */
 export function matmul(
   gpu: Gpu,
   x: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; M: number; N: number; K: number; label?: string },
 ): Dispatch {
   const { M, N, K } = x;
   positiveInts('matmul', { M, N, K });
+  if (N % 4 || K % 4) throw new Error(`matmul: N=${N} and K=${K} must be multiples of 4 (vec4 reads)`);
   holds('matmul', 'a', x.a, M * K);
   holds('matmul', 'b', x.b, K * N);
   holds('matmul', 'bias', x.bias, N);
@@ -16,6 +17,6 @@ export function matmul(
     'matmul',
     x.label ?? 'matmul',
     [gpu.params('matmul', [M, N, K, 0]), x.a, x.b, x.bias, x.out],
-    [Math.ceil(N / 64), Math.ceil(M / 64)],
+    [Math.ceil(N / 32), Math.ceil(M / 32)],
   );
 }

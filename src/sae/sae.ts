@@ -61,6 +61,8 @@ export class Sae {
   constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights) {
     const { device } = gpu;
     const S = cfg.dSae;
+    // the encoder matmul reads W_enc as vec4 along d_sae; every published SAE width satisfies this
+    if (S % 4) throw new SaeCompatibilityError(`The SAE's d_sae ${S} is not a multiple of 4, which Glassbox's kernels need.`);
     this.layer = parseHook(cfg.hookName, Number.MAX_SAFE_INTEGER).layer;
     const aux = new Float32Array(3 * S); // see shaders/sae_encode.wgsl
     if (cfg.architecture === 'jumprelu') aux.set(weights.get('threshold')!);
@@ -103,7 +105,7 @@ export class Sae {
     const { gpu, cfg, w } = this;
     const { dIn: C, dSae: S } = cfg;
     const encode =
-      T === 1 && S % 4 === 0
+      T === 1
         ? matvec(gpu, { x: acts.xIn, w: w.wEnc, bias: w.bEnc, out: acts.f, N: S, K: C, label: 'sae.encode' })
         : matmul(gpu, { a: acts.xIn, b: w.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' });
     const steps: Step[] = [

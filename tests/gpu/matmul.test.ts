@@ -8,8 +8,9 @@ import { expectClose } from '../util';
 import { empty, getGpu, read, upload } from './gpu';
 
 describe('matmul', () => {
-  // M, N, K: tile edges (64, 16) crossed, under- and over-shot, and GPT-2-like shapes.
-  for (const [M, N, K] of [[2, 1, 1], [7, 288, 96], [65, 33, 17], [128, 3 * 768, 768], [100, 96, 384]]) {
+  // M, N, K: block edges (4 rows, 32 rows and 32 columns per workgroup) crossed, under- and over-shot,
+  // and GPT-2-like shapes.
+  for (const [M, N, K] of [[2, 4, 4], [7, 288, 96], [65, 36, 20], [128, 3 * 768, 768], [100, 96, 384], [33, 260, 1028]]) {
     it(`M=${M} N=${N} K=${K}`, async () => {
       const g = await getGpu();
       const rng = new Rng(M * 31 + N * 7 + K);

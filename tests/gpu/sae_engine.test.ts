@@ -196,6 +196,7 @@ describe('Engine: steered generation and SAE compatibility', () => {
     await expect(load({ dIn: 768 })).rejects.toMatchObject({ name: 'SaeCompatibilityError', message: expect.stringMatching(/d_in is 768 but the model's d_model is 96/) });
     await expect(load({ hookName: 'blocks.5.hook_resid_pre' })).rejects.toMatchObject({ name: 'SaeCompatibilityError', message: expect.stringMatching(/layer 5.*layers 0\.\.1/) });
     await expect(load({ hookName: 'blocks.0.attn.hook_z' })).rejects.toMatchObject({ name: 'SaeCompatibilityError' });
+    await expect(load({ dSae: 66 })).rejects.toMatchObject({ name: 'SaeCompatibilityError', message: expect.stringMatching(/d_sae 66/) });
     const other = await load({ modelName: 'gemma-2-2b' });
     expect(other.warnings.join(' ')).toMatch(/trained on "gemma-2-2b"/);
     expect((await load({})).warnings).toEqual([]);
