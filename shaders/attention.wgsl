@@ -2,7 +2,7 @@
 // alike. The query at chunk row t sits at absolute position pos0 + t and attends to cache rows
 // 0..pos0+t (kv_append has already written this chunk's keys and values).
 //   out[t, h*HS + d] = sum_j softmax_j(q . k_j / sqrt(HS)) v_j[d]
-// One workgroup per (t, h). Phase 1: each thread scores a strided set of keys into workgroup
+// One workgroup of WG threads per (t, h) (64 on GPUs, 4 on CPU adapters: see gpu.ts). Phase 1: each thread scores a strided set of keys into workgroup
 // memory. Phase 2: max and sum reductions (softmax with the max subtracted). Phase 3: threads
 // over d accumulate the weighted values; reads of v_j are contiguous across threads.
 
@@ -19,7 +19,7 @@ override MAX_HS: u32 = 256u;   // largest head size
 @group(0) @binding(4) var<storage, read> v_cache: array<f32>;   // (n_ctx, C)
 @group(0) @binding(5) var<storage, read_write> out: array<f32>; // (T, C)
 
-const WG: u32 = 64u;
+override WG: u32 = 64u; // threads per (query, head)
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HS>;
 var<workgroup> red: array<f32, WG>;

@@ -1,5 +1,5 @@
 // LayerNorm over the last dim: out[t, :] = (x - mean) / sqrt(var + eps) * weight + bias.
-// One workgroup per row t; 64 threads stride over C. Mean and variance are two passes over the
+// One workgroup per row t; WG threads stride over C (64 on GPUs, 4 on CPU adapters: see gpu.ts). Mean and variance are two passes over the
 // row (not E[x^2] - E[x]^2), which loses no precision when |mean| >> std, as in GPT-2's residual.
 
 struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
@@ -10,7 +10,7 @@ struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<f32>;      // (C)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // (T, C)
 
-const WG: u32 = 64u;
+override WG: u32 = 64u; // threads per row
 var<workgroup> red: array<f32, WG>;
 
 // Every thread folds all WG partials itself: two barriers instead of a log2(WG)-step tree,

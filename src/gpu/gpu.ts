@@ -38,10 +38,17 @@ export class Gpu {
   readonly pipelines: PipelineCache;
   /** Uniform `Step { pos0 }` shared by position-dependent kernels, rewritten before each run. */
   readonly step: GPUBuffer;
+  /**
+   * Threads per workgroup for the per-row reductions (attention, layernorm). On a CPU adapter
+   * (SwiftShader, subgroups of 4) every barrier switches all SIMD groups of a workgroup, so one
+   * group of 4 is 2.6x faster there (attention, T=128, GPT-2 small); GPUs want 64.
+   */
+  readonly rowThreads: number;
 
   constructor(readonly ctx: GpuContext) {
     this.device = ctx.device;
     this.pipelines = new PipelineCache(ctx.device);
+    this.rowThreads = ctx.adapter.isFallbackAdapter ? 4 : 64;
     this.step = ctx.device.createBuffer({
       label: 'step',
       size: 16,

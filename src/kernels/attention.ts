@@ -7,7 +7,7 @@ import { holds, positiveInts } from './check';
  */
 export function attention(
   gpu: Gpu,
-  a: { qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; T: number; C: number; NH: number; nCtx: number; label?: string },
+  a: { qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; T: number; C: number; NH: number; nCtx: number; label?: string; threads?: number },
 ): Dispatch {
   const { T, C, NH, nCtx } = a;
   positiveInts('attention', { T, C, NH, nCtx });
@@ -22,6 +22,6 @@ export function attention(
     a.label ?? 'attention',
     [gpu.params('attention', [T, C, NH, HS, f32(1 / Math.sqrt(HS)), 0, 0, 0]), gpu.step, a.qkv, a.kCache, a.vCache, a.out],
     [T, NH],
-    { MAX_CTX: nCtx },
+    { MAX_CTX: nCtx, WG: a.threads ?? gpu.rowThreads },
   );
 }

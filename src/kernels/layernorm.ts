@@ -4,7 +4,7 @@ import { holds, positiveInts } from './check';
 /** out (T, C) = layernorm(inp (T, C)) * weight (C) + bias (C). */
 export function layernorm(
   gpu: Gpu,
-  a: { inp: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; T: number; C: number; eps: number; label?: string },
+  a: { inp: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; T: number; C: number; eps: number; label?: string; threads?: number },
 ): Dispatch {
   const { T, C } = a;
   positiveInts('layernorm', { T, C });
@@ -15,5 +15,6 @@ export function layernorm(
     a.label ?? 'layernorm',
     [gpu.params('layernorm', [T, C, f32(a.eps), 0]), a.inp, a.weight, a.bias, a.out],
     [T],
+    { WG: a.threads ?? gpu.rowThreads },
   );
 }

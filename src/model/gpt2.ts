@@ -137,8 +137,8 @@ export class Gpt2 {
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
   async warm(): Promise<void> {
     await this.gpu.pipelines.warm([
-      ['embed'], ['layernorm'], ['matmul'], ['matvec'], ['kv_append'],
-      ['attention', { MAX_CTX: this.cfg.nCtx }], ['gelu'], ['add'], ['logits'],
+      ['embed'], ['layernorm', { WG: this.gpu.rowThreads }], ['matmul'], ['matvec'], ['kv_append'],
+      ['attention', { MAX_CTX: this.cfg.nCtx, WG: this.gpu.rowThreads }], ['gelu'], ['add'], ['logits'],
     ]);
   }
 

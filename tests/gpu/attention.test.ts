@@ -10,14 +10,16 @@ import { empty, getGpu, read, upload } from './gpu';
 describe('kv_append + attention', () => {
   // prefill (pos0 = 0), decode (T = 1 after a filled cache), a chunk after a prefix; odd head
   // sizes (NH=3 on C=96 gives HS=32; C=75, NH=3 gives HS=25) and T above the 64-thread group.
-  for (const [T, C, NH, pos0, nCtx] of [
-    [1, 96, 3, 0, 16],
-    [7, 96, 3, 0, 16],
-    [1, 75, 3, 40, 64],
-    [5, 64, 4, 11, 32],
-    [70, 48, 2, 3, 128],
+  // threads per (query, head): 64 as on GPUs, 4 as on CPU adapters, and odd counts.
+  for (const [T, C, NH, pos0, nCtx, threads] of [
+    [1, 96, 3, 0, 16, 64],
+    [7, 96, 3, 0, 16, 4],
+    [1, 75, 3, 40, 64, 4],
+    [5, 64, 4, 11, 32, 64],
+    [70, 48, 2, 3, 128, 4],
+    [9, 96, 3, 30, 64, 7],
   ]) {
-    it(`T=${T} C=${C} NH=${NH} pos0=${pos0}`, async () => {
+    it(`T=${T} C=${C} NH=${NH} pos0=${pos0}, ${threads} threads`, async () => {
       const g = await getGpu();
       const rng = new Rng(T * 17 + C + NH + pos0);
       const qkv = rng.array(T * 3 * C);
@@ -32,7 +34,7 @@ describe('kv_append + attention', () => {
       g.writeStep(pos0);
       g.run([
         kvAppend(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, T, C }),
-        attention(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, out, T, C, NH, nCtx }),
+        attention(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, out, T, C, NH, nCtx, threads }),
       ]);
       kvAppendRef(qkv, kCache, vCache, T, C, pos0);
       expectClose('k_cache', await read(g, kBuf, nCtx * C), kCache);

@@ -6,8 +6,8 @@ import { expectClose } from '../util';
 import { empty, getGpu, read, upload } from './gpu';
 
 describe('layernorm', () => {
-  for (const [T, C] of [[1, 96], [7, 768], [65, 33], [3, 1]]) {
-    it(`T=${T} C=${C}`, async () => {
+  for (const [T, C, threads] of [[1, 96, 4], [7, 768, 64], [65, 33, 4], [3, 1, 64], [2, 130, 1]]) {
+    it(`T=${T} C=${C}, ${threads} threads per row`, async () => {
       const g = await getGpu();
       const rng = new Rng(T * 1000 + C);
       // an offset mean, like GPT-2's residual stream, to exercise the two-pass variance
@@ -15,7 +15,7 @@ describe('layernorm', () => {
       const w = rng.array(C);
       const b = rng.array(C);
       const out = empty(g, T * C);
-      g.run([layernorm(g, { inp: upload(g, x), weight: upload(g, w), bias: upload(g, b), out, T, C, eps: 1e-5 })]);
+      g.run([layernorm(g, { inp: upload(g, x), weight: upload(g, w), bias: upload(g, b), out, T, C, eps: 1e-5, threads })]);
       expectClose('layernorm', await read(g, out, T * C), layernormRef(x, w, b, T, C));
     });
   }
