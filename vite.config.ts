@@ -37,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'gpu',
           include: ['tests/gpu/**/*.test.ts'],
+          globalSetup: ['tests/helpers/hub_setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // One browser page; SwiftShader already uses both cores.

@@ -64,3 +64,13 @@ export class GenerationCancelled extends GlassboxError {
 export class SaeCompatibilityError extends GlassboxError {
   override name = 'SaeCompatibilityError';
 }
+
+/** Not enough browser storage for a download: says how much is needed and how much is free. */
+export class StorageQuotaError extends GlassboxError {
+  override name = 'StorageQuotaError';
+}
+
+/** A download the user cancelled. Its bytes are kept: the next attempt resumes. */
+export class DownloadCancelled extends GlassboxError {
+  override name = 'DownloadCancelled';
+}

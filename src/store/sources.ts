@@ -1,9 +1,10 @@
 // Model files from a base URL (the bundled model under /models/<id>/, or a Hub-style
 // .../resolve/main/ URL) or from files already in memory, with byte progress.
 import { ModelFileError } from '../errors';
-import type { ModelSource } from '../worker/api';
+import type { LoadProgress, ModelSource } from '../worker/api';
+import { cachedDownload } from './download';
 
-export type OnBytes = (file: string, loaded: number, total: number) => void;
+export type OnBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) => void;
 
 export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes): Promise<ArrayBuffer> {
   let res: Response;
@@ -40,7 +41,13 @@ export async function fetchWithProgress(url: string, file: string, onBytes?: OnB
 }
 
 /** Reads one file of a source; null when an optional file is absent. */
-export async function readSourceFile(source: ModelSource, file: string, optional: boolean, onBytes?: OnBytes): Promise<ArrayBuffer | null> {
+export async function readSourceFile(
+  source: Pick<ModelSource, 'kind'> & ({ kind: 'url'; baseUrl: string; cache?: boolean } | { kind: 'files'; files: Record<string, ArrayBuffer> }),
+  file: string,
+  optional: boolean,
+  onBytes?: OnBytes,
+  signal?: AbortSignal,
+): Promise<ArrayBuffer | null> {
   if (source.kind === 'files') {
     const buf = source.files[file];
     if (buf) return buf;
@@ -48,12 +55,20 @@ export async function readSourceFile(source: ModelSource, file: string, optional
     throw new ModelFileError(file, 'was not among the files given. A model folder needs config.json, model.safetensors and tokenizer.json.');
   }
   const url = source.baseUrl.replace(/\/?$/, '/') + file;
+  const get = () =>
+    source.cache
+      ? cachedDownload(url, file, {
+          signal,
+          onProgress: (p) => onBytes?.(file, p.loaded, p.total, { bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache: p.fromCache }),
+        })
+      : fetchWithProgress(url, file, onBytes);
   if (optional) {
     try {
-      return await fetchWithProgress(url, file, onBytes);
-    } catch {
+      return await get();
+    } catch (e) {
+      if ((e as Error).name === 'DownloadCancelled') throw e;
       return null;
     }
   }
-  return fetchWithProgress(url, file, onBytes);
+  return get();
 }

@@ -10,7 +10,8 @@ export type { SteeringSpec };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
 export type ModelSource = (
-  | { kind: 'url'; baseUrl: string }
+  /** cache: keep the files in OPFS (resumable, checked, offline later): for Hub downloads. */
+  | { kind: 'url'; baseUrl: string; cache?: boolean }
   | { kind: 'files'; files: Record<string, ArrayBuffer> }
 ) & {
   /** Names the model goes by (e.g. "gpt2", "gpt2-small"), checked against an SAE's model_name. */
@@ -22,7 +23,7 @@ export type ModelSource = (
  * Scope params.npz among the files (then `overrides.hookName` says where it reads).
  */
 export type SaeSource = (
-  | { kind: 'url'; baseUrl: string }
+  | { kind: 'url'; baseUrl: string; cache?: boolean }
   | { kind: 'files'; files: Record<string, ArrayBuffer> }
 ) & {
   overrides?: SaeOverrides;
@@ -63,6 +64,10 @@ export interface LoadProgress {
   file?: string;
   loaded: number;
   total: number;
+  /** Downloads: speed, time left, and whether the file came from the local cache. */
+  bytesPerSec?: number;
+  etaSec?: number;
+  fromCache?: boolean;
 }
 
 export interface ModelInfo {
@@ -133,7 +138,7 @@ export interface EngineApi {
   info(): Promise<ModelInfo | null>;
   tokenize(text: string): Promise<Tokens>;
   forward(req: ForwardRequest): Promise<ForwardResponse>;
-  loadSae(source: SaeSource): Promise<SaeInfo>;
+  loadSae(source: SaeSource, onProgress?: (p: LoadProgress) => void): Promise<SaeInfo>;
   unloadSae(): Promise<void>;
   /** One forward pass: the tokens, each token's top SAE features and reconstruction error. */
   analyze(req: AnalyzeRequest): Promise<AnalyzeResponse>;
@@ -141,7 +146,7 @@ export interface EngineApi {
   featureActivations(features: number[]): Promise<FeatureActivations>;
   /** Streams events through onEvent; resolves when generation ends (also when cancelled). */
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
-  /** Stops the running generation after its current token. */
+  /** Stops the running generation after its current token, and any download in progress. */
   cancel(): Promise<void>;
   dispose(): Promise<void>;
 }

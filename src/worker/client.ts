@@ -16,7 +16,7 @@ export function createEngineClient(): EngineClient {
     info: () => remote.info(),
     tokenize: (text) => remote.tokenize(text),
     forward: (req) => remote.forward(req),
-    loadSae: (source) => remote.loadSae(source),
+    loadSae: (source, onProgress) => remote.loadSae(source, onProgress ? Comlink.proxy(onProgress) : undefined),
     unloadSae: () => remote.unloadSae(),
     analyze: (req) => remote.analyze(req),
     featureActivations: (features) => remote.featureActivations(features),

@@ -37,6 +37,8 @@ export class Engine implements EngineApi {
   private analyzed: number[] | null = null;
   /** Bumped by cancel(); a generation stops when the value it started with changes. */
   private generation = 0;
+  /** Aborts the downloads of the load in progress. */
+  private downloads: AbortController | null = null;
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly gpuFactory = requestGpu) {}
@@ -57,13 +59,16 @@ export class Engine implements EngineApi {
         this.model = null;
         this.gpu = new Gpu(await this.gpuFactory());
       }
-      const onBytes = (file: string, loaded: number, total: number) => progress({ stage: 'fetch', file, loaded, total });
+      const onBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) =>
+        progress({ stage: 'fetch', file, loaded, total, ...extra });
+      const signal = (this.downloads = new AbortController()).signal;
       const [configBuf, weightsBuf, tokBuf, tokCfgBuf] = await Promise.all([
-        readSourceFile(source, 'config.json', false, onBytes),
-        readSourceFile(source, 'model.safetensors', false, onBytes),
-        readSourceFile(source, 'tokenizer.json', false, onBytes),
-        readSourceFile(source, 'tokenizer_config.json', true, onBytes),
+        readSourceFile(source, 'config.json', false, onBytes, signal),
+        readSourceFile(source, 'model.safetensors', false, onBytes, signal),
+        readSourceFile(source, 'tokenizer.json', false, onBytes, signal),
+        readSourceFile(source, 'tokenizer_config.json', true, onBytes, signal),
       ]);
+      this.downloads = null;
       progress({ stage: 'parse', loaded: 0, total: 1 });
       const config = parseGpt2Config(decoder.decode(configBuf!), 'config.json');
       const weights = gpt2Weights(parseSafetensors(weightsBuf!, 'model.safetensors'), config);
@@ -111,9 +116,12 @@ export class Engine implements EngineApi {
     return { ...r, sae: r.model.sae };
   }
 
-  async loadSae(source: SaeSource): Promise<SaeInfo> {
+  async loadSae(source: SaeSource, onProgress?: (p: LoadProgress) => void): Promise<SaeInfo> {
     return this.exclusive(async () => {
       const { model } = this.ready();
+      const onBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) =>
+        onProgress?.({ stage: 'fetch', file, loaded, total, ...extra });
+      const signal = (this.downloads = new AbortController()).signal;
       const npz = source.kind === 'files' ? source.files['params.npz'] : undefined;
       let parsed;
       if (npz) {
@@ -121,9 +129,9 @@ export class Engine implements EngineApi {
         if (!hook) throw new EngineStateError('A Gemma Scope params.npz does not say its layer: give overrides.hookName (e.g. blocks.20.hook_resid_post).');
         parsed = parseGemmaScopeNpz(npz, hook);
       } else {
-        const cfgBuf = await readSourceFile(source, 'cfg.json', false);
+        const cfgBuf = await readSourceFile(source, 'cfg.json', false, onBytes, signal);
         const config = parseSaeLensConfig(decoder.decode(cfgBuf!), 'cfg.json', source.overrides);
-        const wBuf = await readSourceFile(source, 'sae_weights.safetensors', false);
+        const wBuf = await readSourceFile(source, 'sae_weights.safetensors', false, onBytes, signal);
         parsed = { cfg: config, weights: saeLensWeights(parseSafetensors(wBuf!, 'sae_weights.safetensors'), config) };
       }
       const warnings = checkSaeForModel(parsed.cfg, model.cfg, this.modelNames);
@@ -254,6 +262,7 @@ export class Engine implements EngineApi {
 
   async cancel(): Promise<void> {
     this.generation++;
+    this.downloads?.abort();
   }
 
   async dispose(): Promise<void> {

@@ -1,0 +1,80 @@
+// A local HTTP server in the Hugging Face Hub's layout (/{repo}/resolve/{rev}/{path}), for the
+// download tests: Range requests, sha256 in ETag/X-Linked-ETag like LFS files, CORS, and a
+// switch that cuts the next full download of a file halfway (to test resuming).
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+
+export interface HubFile {
+  data: Uint8Array;
+  sha256: string;
+}
+
+export class HubServer {
+  readonly files = new Map<string, HubFile>(); // "repo/path" -> file
+  readonly log: Array<{ path: string; range: string | null; status: number }> = [];
+  private readonly flaky = new Set<string>();
+  private server: Server | null = null;
+  url = '';
+
+  add(repo: string, path: string, data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    this.files.set(`${repo}/${path}`, { data: bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Allow-Headers', 'Range');
+      res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, ETag, X-Linked-ETag, X-Linked-Size, Accept-Ranges');
+      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/__arm-cut/')) {
+        this.flaky.add(decodeURIComponent(url.pathname.slice('/__arm-cut/'.length)));
+        return void res.writeHead(200).end('armed');
+      }
+      if (url.pathname === '/__log') {
+        res.setHeader('Content-Type', 'application/json');
+        return void res.writeHead(200).end(JSON.stringify(this.log));
+      }
+      const m = /^\/(.+?\/.+?)\/resolve\/[^/]+\/(.+)$/.exec(url.pathname);
+      const key = m ? `${m[1]}/${decodeURIComponent(m[2])}` : '';
+      const file = this.files.get(key);
+      const range = req.headers.range ?? null;
+      if (!file) {
+        this.log.push({ path: key, range, status: 404 });
+        return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Entry not found');
+      }
+      const size = file.data.length;
+      let start = 0;
+      const r = /^bytes=(\d+)-$/.exec(range ?? '');
+      if (r) start = Math.min(Number(r[1]), size);
+      const status = r ? 206 : 200;
+      this.log.push({ path: key, range, status });
+      res.writeHead(status, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(size - start),
+        'Accept-Ranges': 'bytes',
+        ETag: `"${file.sha256}"`,
+        'X-Linked-ETag': `"${file.sha256}"`,
+        'X-Linked-Size': String(size),
+        ...(r ? { 'Content-Range': `bytes ${start}-${size - 1}/${size}` } : {}),
+      });
+      if (req.method === 'HEAD') return void res.end();
+      if (this.flaky.delete(key) && !r) {
+        // send half, then close the connection short of Content-Length, as a dropped network would
+        // (a FIN, not a reset, so the bytes already sent are delivered)
+        res.write(Buffer.from(file.data.buffer, file.data.byteOffset, Math.floor(size / 2)), () => res.socket?.end());
+        return;
+      }
+      res.end(Buffer.from(file.data.buffer, file.data.byteOffset + start, size - start));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const addr = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${addr.port}`;
+    return this.url;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
