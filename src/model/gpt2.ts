@@ -270,6 +270,16 @@ export class Gpt2 {
     return result;
   }
 
+  /** Bytes of GPU memory this model holds: weights, activations, KV caches, SAE and plans. */
+  gpuBytes(): { weights: number; activations: number; kvCache: number; sae: number; total: number } {
+    const size = (bs: GPUBuffer[]) => bs.reduce((a, b) => a + b.size, 0);
+    const weights = size([...this.w.values()].flatMap((t) => t.parts.map((p) => p.buffer)));
+    const activations = size([...Object.values(this.act), this.steering, ...[...this.plans.values()].map((p) => p.out)]);
+    const kvCache = size(this.caches.flatMap((c) => [...c.k, ...c.v]));
+    const sae = this.attached ? this.attached.sae.gpuBytes() + size(Object.values(this.attached.acts)) : 0;
+    return { weights, activations, kvCache, sae, total: weights + activations + kvCache + sae };
+  }
+
   reset(slot: 0 | 1 = 0): void {
     this.cache(slot).length = 0;
   }

@@ -129,6 +129,10 @@ export class Sae {
     return steps;
   }
 
+  gpuBytes(): number {
+    return Object.values(this.w).reduce((a, b) => a + b.size, 0);
+  }
+
   destroy(): void {
     for (const b of Object.values(this.w)) b.destroy();
   }

@@ -80,6 +80,17 @@ export interface ModelInfo {
   loadMs: number;
 }
 
+export interface GpuMemory {
+  weights: number;
+  activations: number;
+  kvCache: number;
+  sae: number;
+  total: number;
+  /** 'f32' everywhere for now: shader-f16 weights are not implemented yet. */
+  weightDtype: 'f32';
+  shaderF16Available: boolean;
+}
+
 export interface Tokens {
   ids: number[];
   /** Each token's text, for display. */
@@ -136,6 +147,8 @@ export interface GenerateResult {
 export interface EngineApi {
   load(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   info(): Promise<ModelInfo | null>;
+  /** GPU memory held by the model, its caches and the SAE. */
+  memory(): Promise<GpuMemory | null>;
   tokenize(text: string): Promise<Tokens>;
   forward(req: ForwardRequest): Promise<ForwardResponse>;
   loadSae(source: SaeSource, onProgress?: (p: LoadProgress) => void): Promise<SaeInfo>;

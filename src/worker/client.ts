@@ -14,6 +14,7 @@ export function createEngineClient(): EngineClient {
     load: (source: ModelSource, onProgress?: (p: LoadProgress) => void) =>
       remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined),
     info: () => remote.info(),
+    memory: () => remote.memory(),
     tokenize: (text) => remote.tokenize(text),
     forward: (req) => remote.forward(req),
     loadSae: (source, onProgress) => remote.loadSae(source, onProgress ? Comlink.proxy(onProgress) : undefined),

@@ -21,7 +21,7 @@ import { steeringEntries } from '../sae/steering';
 import { readSourceFile } from '../store/sources';
 import type {
   AnalyzeRequest, AnalyzeResponse, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
-  GenerateEvent, GenerateRequest, GenerateResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
+  GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
 const decoder = new TextDecoder();
@@ -102,6 +102,11 @@ export class Engine implements EngineApi {
 
   async info(): Promise<ModelInfo | null> {
     return this.modelInfo;
+  }
+
+  async memory(): Promise<GpuMemory | null> {
+    if (!this.model || !this.gpu) return null;
+    return { ...this.model.gpuBytes(), weightDtype: 'f32', shaderF16Available: this.gpu.ctx.features.shaderF16 };
   }
 
   private ready(): { model: Gpt2; tokenizer: TextTokenizer } {

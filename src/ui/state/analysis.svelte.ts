@@ -4,6 +4,7 @@
 import type { AnalyzeResponse } from '../../worker/api';
 import { NO_FEATURE } from '../../kernels/sae_topk';
 import type { EngineState } from './engine.svelte';
+import type { FeatureCatalog } from './features.svelte';
 
 export interface FeatureHit {
   id: number;
@@ -22,7 +23,10 @@ export class AnalysisState {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private seq = 0;
 
-  constructor(private readonly es: EngineState) {}
+  constructor(
+    private readonly es: EngineState,
+    private readonly catalog: FeatureCatalog,
+  ) {}
 
   schedule(delayMs = 120): void {
     clearTimeout(this.timer);
@@ -39,8 +43,12 @@ export class AnalysisState {
       return;
     }
     try {
-      const res = await this.es.engine.analyze({ text });
+      // without an SAE there are only tokens to show
+      const res = this.es.sae
+        ? await this.es.engine.analyze({ text })
+        : { ...(await this.es.engine.tokenize(text)), k: 0, topIdx: new Uint32Array(0), topVal: new Float32Array(0), error: new Float32Array(0) };
       if (mine !== this.seq) return;
+      this.catalog.observe(res.pieces, res.k, res.topIdx, res.topVal);
       this.result = res;
       if (this.selectedToken !== null && this.selectedToken >= res.ids.length) this.selectedToken = null;
       await this.refreshFeature();

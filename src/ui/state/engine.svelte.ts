@@ -1,44 +1,83 @@
-// UI state for the engine: loading (model, SAE, feature data) with progress, and errors.
+// UI state for the engine: which model and SAE (bundled, from the Hub, or local files),
+// loading with progress (bytes, speed, time left), GPU memory, and errors.
 // Engine results are kept in $state.raw (typed arrays are never proxied).
 import type { EngineClient } from '../../worker/client';
-import type { LoadProgress, ModelInfo, SaeInfo } from '../../worker/api';
+import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSource } from '../../worker/api';
+import { MODELS, SAES } from '../../store/catalog';
+import { hubEndpoint, hubFolderUrl } from '../../store/hub';
 import type { FeatureCatalog } from './features.svelte';
 
 export type Status = 'loading' | 'ready' | 'error';
 
-export interface BundledModel {
-  id: string;
-  modelUrl: string;
-  saeUrl: string;
-  featuresUrl: string;
-}
-
-export function bundled(base: string, id: string, hook: string): BundledModel {
-  const root = `${base}models/${id}/`;
-  return { id, modelUrl: root, saeUrl: `${root}sae/${hook}/`, featuresUrl: `${root}features/` };
-}
+/** What to load: the bundled model, a catalog entry from the Hub, or files the user picked. */
+export type ModelChoice =
+  | { kind: 'bundled'; id: string; hook: string }
+  | { kind: 'hub'; modelId: string; saeId: string }
+  | { kind: 'local'; name: string; model: Record<string, ArrayBuffer>; sae: Record<string, ArrayBuffer> | null; hook?: string };
 
 export class EngineState {
   status = $state<Status>('loading');
   progress = $state.raw<LoadProgress | null>(null);
   info = $state.raw<ModelInfo | null>(null);
   sae = $state.raw<SaeInfo | null>(null);
+  memory = $state.raw<GpuMemory | null>(null);
   error = $state.raw<{ name: string; message: string } | null>(null);
+  choice = $state.raw<ModelChoice | null>(null);
 
   constructor(
     readonly engine: EngineClient,
     private readonly catalog: FeatureCatalog,
   ) {}
 
-  async load(m: BundledModel): Promise<boolean> {
+  /** Short names for the URL: model and SAE ids. */
+  get ids(): { model: string; sae: string } {
+    const c = this.choice;
+    if (!c) return { model: '', sae: '' };
+    if (c.kind === 'bundled') return { model: c.id, sae: c.hook };
+    if (c.kind === 'hub') return { model: c.modelId, sae: c.saeId };
+    return { model: 'local', sae: '' };
+  }
+
+  private sources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
+    if (c.kind === 'bundled') {
+      const root = `${import.meta.env.BASE_URL}models/${c.id}/`;
+      return {
+        model: { kind: 'url', baseUrl: root, names: [c.id] },
+        sae: { kind: 'url', baseUrl: `${root}sae/${c.hook}/` },
+        features: `${root}features/`,
+      };
+    }
+    if (c.kind === 'hub') {
+      const hub = hubEndpoint();
+      const m = MODELS.find((x) => x.id === c.modelId);
+      const s = SAES.find((x) => x.id === c.saeId);
+      if (!m || !s) throw new Error(`Unknown catalog entry ${c.modelId} / ${c.saeId}`);
+      return {
+        model: { kind: 'url', baseUrl: hubFolderUrl(hub, m.repo), cache: true, names: m.names },
+        sae: { kind: 'url', baseUrl: hubFolderUrl(hub, s.repo, s.folder), cache: true, overrides: s.overrides },
+        features: null,
+      };
+    }
+    return {
+      model: { kind: 'files', files: c.model },
+      sae: c.sae ? { kind: 'files', files: c.sae, overrides: c.hook ? { hookName: c.hook } : undefined } : null,
+      features: null,
+    };
+  }
+
+  async load(c: ModelChoice): Promise<boolean> {
     this.status = 'loading';
     this.error = null;
+    this.choice = c;
     try {
-      const features = this.catalog.load(m.featuresUrl);
-      this.info = await this.engine.load({ kind: 'url', baseUrl: m.modelUrl, names: [m.id] }, (p) => (this.progress = p));
+      const src = this.sources(c);
+      this.catalog.reset();
+      const features = src.features ? this.catalog.load(src.features) : Promise.resolve();
+      const onProgress = (p: LoadProgress) => (this.progress = p);
+      this.info = await this.engine.load(src.model, onProgress);
       await features;
-      this.progress = { stage: 'upload', file: 'SAE', loaded: 0, total: 1 };
-      this.sae = await this.engine.loadSae({ kind: 'url', baseUrl: m.saeUrl, maxActivations: this.catalog.maxActs() });
+      this.sae = src.sae ? await this.engine.loadSae({ ...src.sae, maxActivations: src.features ? this.catalog.maxActs() : undefined }, onProgress) : null;
+      this.memory = await this.engine.memory();
       this.status = 'ready';
       return true;
     } catch (e) {
@@ -48,6 +87,14 @@ export class EngineState {
     }
   }
 
+  cancel(): void {
+    void this.engine.cancel();
+  }
+
+  async refreshMemory(): Promise<void> {
+    this.memory = await this.engine.memory();
+  }
+
   /** Shows the error; a lost or exhausted device also takes the model out of service. */
   fail(e: unknown): void {
     const err = e as Error;
@@ -55,4 +102,13 @@ export class EngineState {
     this.error = { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
     if (['GpuDeviceLost', 'GpuOutOfMemory'].includes(this.error.name)) this.status = 'error';
   }
+}
+
+/** The choice a URL's model/sae parameters name. */
+export function choiceFromIds(model: string, sae: string): ModelChoice {
+  if (MODELS.some((m) => m.id === model)) {
+    const fallback = SAES.find((s) => s.modelId === model)!.id;
+    return { kind: 'hub', modelId: model, saeId: SAES.some((s) => s.id === sae && s.modelId === model) ? sae : fallback };
+  }
+  return { kind: 'bundled', id: model, hook: sae };
 }

@@ -34,9 +34,56 @@ export class FeatureCatalog {
   summaries = $state.raw<FeatureSummary[]>([]);
   tokens = $state.raw<string[]>([]);
   loaded = $state(false);
+  /** Labels imported from a Neuronpedia explanation export, by feature id. */
+  imported = $state.raw<Map<number, string>>(new Map());
+  /** Without feature data: what this session has seen each feature fire on. */
+  private readonly seen = new Map<number, { max: number; tokens: Map<string, number> }>();
+  seenVersion = $state(0);
   private baseUrl = '';
   private shardSize = 64;
   private readonly shards = new Map<number, Promise<FeatureDetail[]>>();
+
+  /** Forget everything: a model or SAE without feature data is coming. */
+  reset(): void {
+    this.summaries = [];
+    this.tokens = [];
+    this.loaded = false;
+    this.imported = new Map();
+    this.seen.clear();
+    this.shards.clear();
+    this.seenVersion++;
+  }
+
+  /** Records the tokens each feature fired on, for labels and max activations without feature data. */
+  observe(pieces: string[], k: number, topIdx: Uint32Array, topVal: Float32Array): void {
+    for (let t = 0; t < pieces.length; t++) {
+      for (let j = 0; j < k; j++) {
+        const id = topIdx[t * k + j];
+        const v = topVal[t * k + j];
+        if (!(v > 0)) continue;
+        const e = this.seen.get(id) ?? { max: 0, tokens: new Map() };
+        e.max = Math.max(e.max, v);
+        const tok = pieces[t].trim() || pieces[t];
+        e.tokens.set(tok, Math.max(e.tokens.get(tok) ?? 0, v));
+        this.seen.set(id, e);
+      }
+    }
+    this.seenVersion++;
+  }
+
+  /** A Neuronpedia explanations export: an array (or {explanations: [...]}) of {index, description}. */
+  importLabels(json: unknown): number {
+    const rows = (Array.isArray(json) ? json : (json as { explanations?: unknown[] })?.explanations) as Array<Record<string, unknown>> | undefined;
+    if (!Array.isArray(rows)) throw new Error('Not a Neuronpedia explanations export: expected an array of {index, description}.');
+    const m = new Map(this.imported);
+    for (const r of rows) {
+      const id = Number(r.index ?? r.featureIndex ?? r.feature);
+      const text = r.description ?? r.explanation;
+      if (Number.isInteger(id) && typeof text === 'string') m.set(id, text.trim());
+    }
+    this.imported = m;
+    return m.size;
+  }
 
   async load(baseUrl: string): Promise<void> {
     this.baseUrl = baseUrl.replace(/\/?$/, '/');
@@ -51,15 +98,27 @@ export class FeatureCatalog {
   }
 
   get(id: number): FeatureSummary | undefined {
-    return this.summaries[id];
+    void this.seenVersion;
+    const s = this.summaries[id];
+    if (s) return s;
+    const seen = this.seen.get(id);
+    return seen ? { id, label: this.label(id), maxAct: seen.max, density: NaN } : undefined;
   }
 
+  /** Feature data's label, else an imported one, else the tokens it fired on this session. */
   label(id: number): string {
-    return this.summaries[id]?.label ?? `feature ${id}`;
+    void this.seenVersion; // a reactive dependency on what the session has seen
+    const s = this.summaries[id]?.label ?? this.imported.get(id);
+    if (s) return s;
+    const seen = this.seen.get(id);
+    if (!seen) return `feature ${id}`;
+    const top = [...seen.tokens].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([t]) => `“${t}”`);
+    return `fires on ${top.join(', ')}`;
   }
 
-  maxActs(): Float32Array {
-    return Float32Array.from(this.summaries, (s) => s.maxAct);
+  /** Max activations for steering in multiples: from feature data, else the session's maxima. */
+  maxActs(dSae = this.summaries.length): Float32Array {
+    return Float32Array.from({ length: dSae }, (_, i) => this.summaries[i]?.maxAct ?? this.seen.get(i)?.max ?? 0);
   }
 
   token(id: number): string {
@@ -67,6 +126,7 @@ export class FeatureCatalog {
   }
 
   detail(id: number): Promise<FeatureDetail> {
+    if (!this.loaded) return Promise.reject(new Error('this SAE ships no feature data; labels come from a Neuronpedia export or from this session'));
     const shard = Math.floor(id / this.shardSize);
     let p = this.shards.get(shard);
     if (!p) {
@@ -83,11 +143,14 @@ export class FeatureCatalog {
   search(query: string, limit = 50): FeatureSummary[] {
     const q = query.trim().toLowerCase();
     if (!q) return [];
+    const all: FeatureSummary[] = this.summaries.length
+      ? this.summaries
+      : [...new Set([...this.imported.keys(), ...this.seen.keys()])].map((id) => this.get(id) ?? { id, label: this.label(id), maxAct: 0, density: NaN });
     const asId = /^#?(\d+)$/.exec(q);
-    if (asId) return this.summaries.filter((s) => String(s.id).startsWith(asId[1])).slice(0, limit);
+    if (asId) return all.filter((s) => String(s.id).startsWith(asId[1])).slice(0, limit);
     const words = q.split(/\s+/);
-    return this.summaries
-      .filter((s) => s.label !== '(dead)' && words.every((w) => s.label.toLowerCase().includes(w)))
+    return all
+      .filter((s) => s.label !== '(dead)' && words.every((w) => this.label(s.id).toLowerCase().includes(w)))
       .sort((a, b) => b.maxAct - a.maxAct)
       .slice(0, limit);
   }

@@ -2,6 +2,7 @@
 // sampling, streamed token by token; regenerated when a slider is released; stoppable.
 import type { SamplingOptions } from '../../model/sampling';
 import type { EngineState } from './engine.svelte';
+import type { FeatureCatalog } from './features.svelte';
 import type { SteerItem } from './url';
 
 export class GenerationState {
@@ -17,7 +18,10 @@ export class GenerationState {
   /** A run asked for while another is streaming starts when that one stops. */
   private pending = false;
 
-  constructor(private readonly es: EngineState) {}
+  constructor(
+    private readonly es: EngineState,
+    private readonly catalog: FeatureCatalog,
+  ) {}
 
   has(feature: number): boolean {
     return this.steering.some((s) => s.feature === feature);
@@ -43,9 +47,14 @@ export class GenerationState {
     this.steered = '';
     this.notice = null;
     try {
+      // multiples of the max activation (from feature data, else the largest seen this session)
       const steering = this.steering
         .filter((s) => s.multiple !== 0 || s.mode === 'clamp')
-        .map((s) => ({ feature: s.feature, mode: s.mode, value: s.multiple, unit: 'max_act' as const }));
+        .map((s) => {
+          const max = this.catalog.get(s.feature)?.maxAct ?? 0;
+          if (!(max > 0)) throw Object.assign(new Error(`Feature ${s.feature}'s max activation is unknown: analyze a prompt on which it fires first.`), { name: 'EngineStateError' });
+          return { feature: s.feature, mode: s.mode, value: s.multiple * max, unit: 'absolute' as const };
+        });
       const res = await this.es.engine.generate(
         { prompt, maxNewTokens: this.maxNewTokens, sampling: { ...this.sampling }, seed: this.seed, steering },
         (e) => {
