@@ -4,7 +4,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 
 import { chromiumArgs, chromiumPath } from './tools/chromium.mjs';
-import { precacheManifest } from './tools/precache';
+import { precacheManifest } from './tools/precache.ts';
 
 export default defineConfig({
   plugins: [svelte(), precacheManifest()],

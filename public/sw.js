@@ -1,7 +1,8 @@
 // Glassbox service worker: precaches the app shell and the bundled model listed in
 // precache.json (written at build time by vite.config.ts), then serves them offline.
 // Hashed assets and model files are cache-first; the page itself is network-first so a new
-// build is picked up when online.
+// build is picked up when online. Matching ignores Vary: the page's crossorigin requests carry an
+// Origin header that the precache requests did not.
 const CACHE = 'glassbox-v1';
 
 self.addEventListener('install', (event) => {
@@ -33,12 +34,12 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== location.origin) return;
   if (req.mode === 'navigate') {
-    event.respondWith(fetch(req).catch(async () => (await caches.match(req, { ignoreSearch: true })) ?? caches.match('./')));
+    event.respondWith(fetch(req).catch(async () => (await caches.match(req, { ignoreSearch: true, ignoreVary: true })) ?? caches.match('./')));
     return;
   }
   event.respondWith(
     (async () => {
-      const hit = await caches.match(req, { ignoreSearch: true });
+      const hit = await caches.match(req, { ignoreSearch: true, ignoreVary: true });
       if (hit) return hit;
       const res = await fetch(req);
       if (res.ok && res.status === 200) (await caches.open(CACHE)).put(req, res.clone());

@@ -6,5 +6,5 @@ mount(App, { target: document.getElementById('app')! });
 
 // Offline: the service worker precaches the app and the bundled model (production builds only).
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`);
+  navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`).catch((e) => console.warn(`Offline mode is unavailable: ${e}`));
 }

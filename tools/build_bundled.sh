@@ -6,11 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
-B=tools/_build
-M=public/models/glassbox-mini
+B=${B:-tools/_build}                     # intermediate files (git-ignored)
+M=${M:-public/models/glassbox-mini}      # shipped bundle
+FIX=${FIX:-tests/fixtures/glassbox-mini} # fixture path prefix
 FROM=corpus
 [ "${1:-}" = "--from" ] && FROM=$2
-mkdir -p "$B" "$M" tests/fixtures
+mkdir -p "$B" "$M" "$(dirname "$FIX")"
 t0=$(date +%s)
 go=0
 stage() {  # stage NAME: true once NAME (or an earlier stage) is reached
@@ -21,11 +22,11 @@ stage() {  # stage NAME: true once NAME (or an earlier stage) is reached
 if stage corpus; then
   $PY tools/corpus.py --out "$B/corpus"
   $PY tools/prepare_data.py --build "$B" --out "$M"
-  $PY tools/tokenizer_cases.py
-  if [ -d node_modules/@huggingface/tokenizers ]; then node tools/check_tokenizer.mjs; fi
+  $PY tools/tokenizer_cases.py "$M/tokenizer.json" "$FIX.tokenizer.json"
+  if [ -d node_modules/@huggingface/tokenizers ]; then node tools/check_tokenizer.mjs "$M" "$FIX.tokenizer.json"; fi
 fi
 if stage model; then
-  $PY tools/train_model.py --build "$B" --out "$M" --steps 640 --warmup 30 --n-head 4 > "$B/train_model.log"
+  $PY tools/train_model.py --build "$B" --out "$M" --ckpt "$B/ckpt" --steps 640 --warmup 30 --n-head 4 > "$B/train_model.log"
   grep heldout "$B/train_model.log"
 fi
 if stage sae; then
@@ -35,8 +36,9 @@ fi
 if stage features; then $PY tools/features.py --build "$B" --model "$M"; fi
 if stage evaluate; then $PY tools/evaluate.py --build "$B" --model "$M" | tee "$B/evaluate.log" | tail -3; fi
 if stage fixtures; then
-  $PY tools/fixtures.py --model "$M"
+  $PY tools/fixtures.py --model "$M" --out "$FIX"
+  $PY tools/check_fixtures.py "$M" "$FIX"
   $PY tools/samples.py --model "$M" | tee "$B/samples.txt"
 fi
 echo "== $(( $(date +%s) - t0 ))s: done"
-du -sh "$M" tests/fixtures
+du -sh "$M" "$(dirname "$FIX")"

@@ -1,15 +1,17 @@
 // Checks that @huggingface/tokenizers loads the shipped tokenizer.json and gives the same ids
 // as tools/bpe.py (cases in tests/fixtures/glassbox-mini.tokenizer.json), and that decode
-// round-trips. Run from the repo root:  node tools/check_tokenizer.mjs
+// round-trips. Run from the repo root:  node tools/check_tokenizer.mjs [modelDir] [casesFile]
 import { readFileSync } from "node:fs";
 import { Tokenizer } from "@huggingface/tokenizers";
 
-const dir = "public/models/glassbox-mini";
+// Optional arguments: model dir, cases file.
+const dir = process.argv[2] ?? "public/models/glassbox-mini";
+const casesPath = process.argv[3] ?? "tests/fixtures/glassbox-mini.tokenizer.json";
 const tok = new Tokenizer(
   JSON.parse(readFileSync(`${dir}/tokenizer.json`, "utf8")),
   JSON.parse(readFileSync(`${dir}/tokenizer_config.json`, "utf8")),
 );
-const { cases } = JSON.parse(readFileSync("tests/fixtures/glassbox-mini.tokenizer.json", "utf8"));
+const { cases } = JSON.parse(readFileSync(casesPath, "utf8"));
 let failures = 0;
 for (const c of cases) {
   const ids = Array.from(tok.encode(c.text).ids);

@@ -19,7 +19,7 @@ from prepare_data import TOPIC_NAMES
 from topics import TOPICS, FRENCH, topic_words, french_topic_words
 
 CE_TOKENS = int(os.environ.get("GB_CE_TOKENS", 1 << 17))  # held-out tokens for CE clean / SAE / zero-ablated
-THRESHOLDS = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]  # fire = act > thr * max_act
+THRESHOLDS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]  # fire = act > thr * max_act
 
 
 @torch.no_grad()
@@ -39,8 +39,9 @@ def ce(model, ids, edit=None, bs=16):
 def best_features(idx, val, max_act, S, masks):
     """masks: {name: (pos, excl, fr)} boolean arrays over tokens. For each name, the (feature,
     threshold) with the best F1 at flagging pos tokens; excl tokens count neither way; fr_recall
-    is that feature's recall on the fr tokens."""
-    best = {}
+    is that feature's recall on the fr tokens. Also, separately, the (feature, threshold) with
+    the highest recall among those with precision >= 0.8 (the target's operating point)."""
+    best, at_p80 = {}, {}
     rows_all = np.broadcast_to(np.arange(len(idx))[:, None], idx.shape)
     for thr in THRESHOLDS:
         fire = val > thr * max_act[idx]
@@ -52,6 +53,11 @@ def best_features(idx, val, max_act, S, masks):
             prec = tp / np.maximum(tp + fp, 1)
             rec = tp / max(int(pos.sum()), 1)
             f1 = 2 * prec * rec / np.maximum(prec + rec, 1e-9)
+            r80 = np.where(prec >= 0.8, rec, -1.0)
+            j8 = int(r80.argmax())
+            if r80[j8] >= 0 and (name not in at_p80 or r80[j8] > at_p80[name]["recall"]):
+                at_p80[name] = {"feature": j8, "threshold_x_max": thr, "precision": round(float(prec[j8]), 4),
+                                "recall": round(float(rec[j8]), 4)}
             j = int(f1.argmax())
             if name not in best or f1[j] > best[name]["f1"]:
                 n_fr = int(fr.sum())
@@ -59,6 +65,8 @@ def best_features(idx, val, max_act, S, masks):
                 best[name] = {"feature": j, "threshold_x_max": thr, "f1": round(float(f1[j]), 4),
                               "precision": round(float(prec[j]), 4), "recall": round(float(rec[j]), 4),
                               "french_recall": None if fr_rec is None else round(float(fr_rec), 4)}
+    for name in best:
+        best[name]["best_recall_at_precision_0.8"] = at_p80.get(name)
     return best
 
 
@@ -113,7 +121,7 @@ def steering(model, sae, tok, hook, det, max_act, heldout_docs, n_prompt=12, n_n
         sel = [i for i, (t, _) in enumerate(rows) if t != name][:n_rows]
         words = set(topic_words(name))
         r = {"feature": j, "baseline": round(word_share([base[i] for i in sel], words), 4)}
-        for mult in (5, 10):
+        for mult in (2, 5, 10):
             v = mult * float(max_act[j])
 
             def clamp(x, j=j, v=v):
@@ -175,7 +183,8 @@ def main():
     det = best_features(idx, val, max_act, S, span)
     det_w = best_features(idx, val, max_act, S, word)
     good = lambda d: sum(1 for x in d.values() if x["precision"] >= 0.8 and x["recall"] >= 0.5)
-    n_good, n_good_w = good(det), good(det_w)
+    good80 = lambda d: sum(1 for x in d.values() if (x["best_recall_at_precision_0.8"] or {}).get("recall", 0) >= 0.5)
+    n_good, n_good_w, n_good80 = good(det), good(det_w), good80(det)
     docs = [json.loads(l) for l in open(f"{a.build}/corpus/heldout.jsonl", encoding="utf-8")][-2000:]
     choice = steer_choice(model, sae, tok, {t: [det[t]["feature"], det_w[t]["feature"]] for t in TOPICS})
     steer = {} if a.skip_steering else steering(model, sae, tok, a.hook, choice, max_act, docs)
@@ -193,7 +202,8 @@ def main():
                 "dead_fraction": round(float((fired == 0).mean()), 4), "dead_eval_tokens": int(n),
                 "dense_fraction_gt_10pct": round(float((fired / n > 0.1).mean()), 4)},
         "topics": det,
-        "topics_with_precision_ge_0.8_recall_ge_0.5": n_good,
+        "topics_with_precision_ge_0.8_recall_ge_0.5": n_good80,
+        "topics_whose_best_f1_point_has_precision_ge_0.8_recall_ge_0.5": n_good,
         "topic_words": det_w,
         "topic_words_with_precision_ge_0.8_recall_ge_0.5": n_good_w,
         "topic_definitions": {"topics": "positives = every token of that topic's English documents; French "
@@ -212,14 +222,15 @@ def main():
                              "at every position with v = mult * max_act_i; the feature per topic is whichever of its best "
                              "span- and word-level detectors has more topic words among its 20 most promoted tokens",
         "targets": {"fraction_variance_explained": ">= 0.85", "loss_recovered": ">= 0.9", "dead_fraction": "<= 0.10",
-                    "topics_with_precision_ge_0.8_recall_ge_0.5": ">= 10",
+                    "topics_with_precision_ge_0.8_recall_ge_0.5": ">= 10 (any feature and firing threshold; see "
+                                                                  "best_recall_at_precision_0.8 per topic)",
                     "steering_topics_baseline_lt_5pct_clamp10x_ge_25pct": ">= 8"},
         "eval_seconds": round(time.time() - t0),
     }
     with open(f"{a.model}/metrics.json", "w") as f:
         json.dump(m, f, indent=2, ensure_ascii=False)
     print(json.dumps({k: m[k] for k in ("model", "sae")}, indent=1))
-    print("topics good", n_good, "word-level", n_good_w, "steering good", n_steer, "(5x:", n_steer5, ")")
+    print("topics good (P>=.8 point)", n_good80, "(best-F1 point)", n_good, "word-level", n_good_w, "steering good", n_steer, "(5x:", n_steer5, ")")
 
 
 if __name__ == "__main__":

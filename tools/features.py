@@ -5,7 +5,6 @@ Promoted/suppressed tokens: W_dec[i] centred (LayerNorm's mean subtraction), tim
 (the gain), then @ wte.T; ln_f's per-token scale and its bias are ignored.
 """
 import argparse
-import collections
 import json
 import os
 import re
@@ -45,15 +44,27 @@ def contexts_for(rows, vals, j, idx, val, ids, topic, n_ctx):
     return out
 
 
-def label_for(tok_ids, tok_w, topic_share, tok):
-    """Automatic label: dominant topic (if any) + the 3 tokens carrying the most activation mass."""
-    mass = collections.Counter()
-    for t, w in zip(tok_ids, tok_w):
+def label_for(tok_ids, tok_w, p_global, topic_share, tok, min_share=0.002):
+    """Automatic label: dominant topic (if >= 60% of activation mass) + the 3 most characteristic
+    tokens: among tokens holding >= min_share of the feature's activation mass, the highest
+    lift share / p_global (p_global = the token's held-out frequency). Tokens without a letter
+    or digit are skipped unless they rank first."""
+    share = np.bincount(tok_ids, weights=tok_w, minlength=len(p_global))
+    share /= max(share.sum(), 1e-12)
+    cand = np.nonzero(share >= min(min_share, share.max()))[0]
+    lift = share[cand] / np.maximum(p_global[cand], 1e-12)
+    words, seen = [], set()
+    for rank, t in enumerate(cand[np.argsort(-lift, kind="stable")][:30]):
         s = tok.token_str(int(t)).strip()
-        mass[s if s else repr(tok.token_str(int(t)))] += float(w)
-    words = [w for w, _ in mass.most_common(3)]
-    top_topic, share = topic_share[0] if topic_share else (None, 0)
-    head = f"{top_topic}: " if top_topic and share >= 0.6 else ""
+        key = s.lower()
+        if key in seen or (rank > 0 and not any(c.isalnum() for c in s)):
+            continue
+        seen.add(key)
+        words.append(s if s else repr(tok.token_str(int(t))))
+        if len(words) == 3:
+            break
+    top_topic, tshare = topic_share[0] if topic_share else (None, 0)
+    head = f"{top_topic}: " if top_topic and tshare >= 0.6 else ""
     return head + ", ".join(words)
 
 
@@ -75,6 +86,7 @@ def main():
     topic = np.load(f"{a.build}/heldout_topic.npy")[:n]
     lang = np.load(f"{a.build}/heldout_lang.npy")[:n]
     n_ctx, S = model.cfg["n_positions"], sae.d_sae
+    p_global = np.bincount(ids, minlength=tok.vocab_size) / n
     print(f"held-out acts: {n} tokens, FVE {H['fve']:.4f}", flush=True)
 
     # Sparse triples (token row, feature, value) for every firing, sorted by feature then value desc.
@@ -116,9 +128,8 @@ def main():
             tshare = sorted(((TOPIC_NAMES[k], tw[k] / max(tw.sum(), 1e-9)) for k in range(len(TOPIC_NAMES))),
                             key=lambda x: -x[1])[:3]
             counts, edges = np.histogram(fv, bins=N_BINS, range=(0.0, float(max_act[j])))
-            top = slice(0, 100)
             rec.update({
-                "label": label_for(ids[fr[top]], fv[top], tshare, tok),
+                "label": label_for(ids[fr], fv, p_global, tshare, tok),
                 "histogram": {"min": 0.0, "max": r3(max_act[j]), "counts": counts.tolist()},
                 "topics": [[k, round(float(v), 3)] for k, v in tshare],
                 "langs": {LANGS[k]: round(float(lw[k] / max(lw.sum(), 1e-9)), 3) for k in range(len(LANGS))},

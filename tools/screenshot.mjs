@@ -13,6 +13,7 @@ try {
   page.on('console', (m) => console.log(`  page: ${m.text()}`));
   await page.goto(server.resolvedUrls.local[0]);
   await page.waitForSelector('[data-testid="model-status"][data-status="ready"], [data-testid="error-banner"]', { timeout: 300_000 });
+  await page.waitForSelector('[data-testid="token"], [data-testid="error-banner"]', { timeout: 120_000 });
   if (process.argv.includes('--generate')) {
     await page.getByRole('button', { name: 'Generate' }).click();
     await page.waitForSelector('button.primary', { timeout: 300_000 });

@@ -2,6 +2,7 @@
 // served by vite preview, the bundled model. Each state is saved as a screenshot.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { preview } from 'vite';
 import { launch, openApp, ready, shot } from './browser';
 
 const base = inject('baseUrl');
@@ -102,21 +103,33 @@ describe('playground', () => {
   });
 
   it('works offline after one visit', async () => {
-    const page = await openApp(browser, base);
+    // Its own server (its own origin, so its own service worker), stopped to take the network away.
+    const server = await preview({ preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', configFile: 'vite.config.ts' });
+    const page = await openApp(browser, server.resolvedUrls!.local[0]);
     await ready(page);
-    await page.evaluate(async () => {
-      const reg = await navigator.serviceWorker.ready;
-      return reg.active?.state;
+    await page.waitForFunction(
+      async () => {
+        if (!navigator.serviceWorker.controller) return false;
+        const { files } = await (await fetch('precache.json')).json();
+        const cache = await caches.open('glassbox-v1');
+        for (const f of files) if (!(await cache.match(f))) return false;
+        return true;
+      },
+      null,
+      { timeout: 180_000, polling: 1000 },
+    );
+    const http = server.httpServer as import('node:http').Server;
+    await new Promise<void>((r) => {
+      http.closeAllConnections();
+      http.close(() => r());
     });
-    await page.waitForFunction(async () => (await caches.keys()).length > 0 && (await (await caches.open('glassbox-v1')).keys()).length > 5, null, { timeout: 120_000, polling: 500 });
-    await page.context().setOffline(true);
     await page.reload();
     await ready(page);
     await typePrompt(page, 'offline ocean');
     await expect.poll(() => tokenTexts(page), { timeout: 60_000 }).toBe('offline·ocean');
     await page.getByTestId('generate').click();
     await (page.getByTestId('generate')).waitFor({ state: 'visible', timeout: 120_000 });
-    expect((await page.getByTestId('generation-baseline').textContent())!.length).toBeGreaterThan('offline ocean'.length);
+    await expect.poll(async () => (await page.getByTestId('generation-baseline').textContent())!.length, { timeout: 60_000 }).toBeGreaterThan('offline ocean'.length);
     await shot(page, '06-offline');
     await page.context().close();
   });

@@ -11,7 +11,11 @@ declare module 'vitest' {
 let server: PreviewServer | undefined;
 
 export default async function setup(project: TestProject) {
-  await build({ logLevel: 'warn', configFile: 'vite.config.ts' });
+  // Vitest sets NODE_ENV=test, which would build a dev-flavoured app (no service worker).
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  await build({ logLevel: 'warn', configFile: 'vite.config.ts', mode: 'production' });
+  process.env.NODE_ENV = env;
   server = await preview({ preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', configFile: 'vite.config.ts' });
   project.provide('baseUrl', server.resolvedUrls!.local[0]);
   return async () => {
