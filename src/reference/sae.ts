@@ -19,7 +19,7 @@ export function saeRef(cfg: SaeConfig, w: SaeWeights, x: Float32Array, T: number
   });
   const gated = cfg.architecture === 'gated';
   const pre = matmulRef(xIn, g('W_enc'), g(gated ? 'b_gate' : 'b_enc'), T, S, C);
-  const aux = new Float32Array(3 * S);
+  const aux = new Float32Array(4 * S);
   if (cfg.architecture === 'jumprelu') aux.set(g('threshold'));
   if (gated) {
     aux.set(g('b_gate'), 0);

@@ -2,10 +2,10 @@
 // centring, normalization, b_dec), encode (matmul or matvec, then the nonlinearity), top-k per
 // token, sparse decode, the reconstruction error, and the steering edit of the residual.
 import { SaeCompatibilityError } from '../errors';
-import { createBuffer, uploadBuffer } from '../gpu/buffers';
+import { createBuffer, uploadBuffer, uploadTensor, type GpuTensor } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
 import { matmul } from '../kernels/matmul';
-import { matvec } from '../kernels/matvec';
+import { logits as logitsOp } from '../kernels/logits';
 import { saeDecode } from '../kernels/sae_decode';
 import { saeEncode } from '../kernels/sae_encode';
 import { saeError } from '../kernels/sae_error';
@@ -57,6 +57,8 @@ export function checkSaeForModel(cfg: SaeConfig, model: Gpt2Config, modelNames: 
 export class Sae {
   readonly layer: number;
   private readonly w: Record<'wEnc' | 'bEnc' | 'wDec' | 'bDec' | 'aux', GPUBuffer>;
+  /** W_enc^T (S, C): single-token encodes read it as contiguous rows (see the `logits` kernel). */
+  private readonly wEncT: GpuTensor;
 
   constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights) {
     const { device } = gpu;
@@ -64,19 +66,26 @@ export class Sae {
     // the encoder matmul reads W_enc as vec4 along d_sae; every published SAE width satisfies this
     if (S % 4) throw new SaeCompatibilityError(`The SAE's d_sae ${S} is not a multiple of 4, which Glassbox's kernels need.`);
     this.layer = parseHook(cfg.hookName, Number.MAX_SAFE_INTEGER).layer;
-    const aux = new Float32Array(3 * S); // see shaders/sae_encode.wgsl
+    const bias = weights.get(cfg.architecture === 'gated' ? 'b_gate' : 'b_enc')!;
+    const aux = new Float32Array(4 * S); // see shaders/sae_encode.wgsl
     if (cfg.architecture === 'jumprelu') aux.set(weights.get('threshold')!);
     if (cfg.architecture === 'gated') {
       aux.set(weights.get('b_gate')!, 0);
       aux.set(weights.get('r_mag')!, S);
       aux.set(weights.get('b_mag')!, 2 * S);
     }
+    aux.set(bias, 3 * S);
+    const C = cfg.dIn;
+    const wEnc = weights.get('W_enc')!;
+    const wEncT = new Float32Array(S * C);
+    for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) wEncT[s * C + c] = wEnc[c * S + s];
+    this.wEncT = uploadTensor(device, 'sae.W_enc^T (S, C)', [S, C], wEncT, gpu.ctx.maxBinding);
     this.w = {
       wEnc: uploadBuffer(device, 'sae.W_enc (C, S)', weights.get('W_enc')!),
-      bEnc: uploadBuffer(device, 'sae.b_enc (S)', weights.get(cfg.architecture === 'gated' ? 'b_gate' : 'b_enc')!),
+      bEnc: uploadBuffer(device, 'sae.b_enc (S)', bias),
       wDec: uploadBuffer(device, 'sae.W_dec (S, C)', weights.get('W_dec')!),
       bDec: uploadBuffer(device, 'sae.b_dec (C)', weights.get('b_dec')!),
-      aux: uploadBuffer(device, 'sae.aux (3, S)', aux),
+      aux: uploadBuffer(device, 'sae.aux (4, S)', aux),
     };
   }
 
@@ -104,18 +113,20 @@ export class Sae {
   steps(resid: GPUBuffer, acts: SaeActs, T: number, K: number, steering: GPUBuffer | null): Step[] {
     const { gpu, cfg, w } = this;
     const { dIn: C, dSae: S } = cfg;
+    // One token: dot products of contiguous W_enc^T rows stream fastest (the bias comes in
+    // sae_encode). Several: the matmul, which reuses each W_enc row across tokens.
     const encode =
       T === 1
-        ? matvec(gpu, { x: acts.xIn, w: w.wEnc, bias: w.bEnc, out: acts.f, N: S, K: C, label: 'sae.encode' })
-        : matmul(gpu, { a: acts.xIn, b: w.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' });
+        ? logitsOp(gpu, { x: acts.xIn, wte: this.wEncT, out: acts.f, row0: 0, R: 1, C, V: S }).map((d) => ({ ...d, label: 'sae.encode' }))
+        : [matmul(gpu, { a: acts.xIn, b: w.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' })];
     const steps: Step[] = [
       saeNorm(gpu, {
         x: resid, bDec: w.bDec, xSae: acts.xSae, xIn: acts.xIn, stats: acts.stats, T, C,
         center: cfg.centerWritingWeights, norm: cfg.normalizeActivations, applyBDec: cfg.applyBDecToInput,
         scale: cfg.normScalingFactor ?? 1,
       }),
-      encode,
-      saeEncode(gpu, { f: acts.f, aux: w.aux, T, S, arch: cfg.architecture }),
+      ...encode,
+      saeEncode(gpu, { f: acts.f, aux: w.aux, T, S, arch: cfg.architecture, addBias: T === 1 }),
     ];
     if (cfg.architecture === 'topk') {
       steps.push(saeTopk(gpu, { f: acts.f, idx: acts.topIdx, val: acts.topVal, T, S, K: cfg.k!, mask: true }));
@@ -130,10 +141,11 @@ export class Sae {
   }
 
   gpuBytes(): number {
-    return Object.values(this.w).reduce((a, b) => a + b.size, 0);
+    return [...Object.values(this.w), ...this.wEncT.parts.map((p) => p.buffer)].reduce((a, b) => a + b.size, 0);
   }
 
   destroy(): void {
     for (const b of Object.values(this.w)) b.destroy();
+    for (const p of this.wEncT.parts) p.buffer.destroy();
   }
 }

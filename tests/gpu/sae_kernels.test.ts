@@ -26,16 +26,18 @@ function sparse(rng: Rng, n: number, density: number): Float32Array {
 
 describe('sae_encode', () => {
   for (const arch of ['standard', 'jumprelu', 'topk', 'gated'] as SaeArchitecture[]) {
-    it(`${arch}, T=3 S=300`, async () => {
-      const g = await getGpu();
-      const [T, S] = [3, 300];
-      const rng = new Rng(arch.length);
-      const p = rng.array(T * S);
-      const aux = rng.array(3 * S, 0.5);
-      const buf = upload(g, p);
-      g.run([saeEncode(g, { f: buf, aux: upload(g, aux), T, S, arch })]);
-      expectClose(`sae_encode ${arch}`, await read(g, buf, T * S), saeEncodeRef(p, aux, S, arch));
-    });
+    for (const addBias of [false, true]) {
+      it(`${arch}, T=3 S=300${addBias ? ', bias added' : ''}`, async () => {
+        const g = await getGpu();
+        const [T, S] = [3, 300];
+        const rng = new Rng(arch.length + (addBias ? 9 : 0));
+        const p = rng.array(T * S);
+        const aux = rng.array(4 * S, 0.5);
+        const buf = upload(g, p);
+        g.run([saeEncode(g, { f: buf, aux: upload(g, aux), T, S, arch, addBias })]);
+        expectClose(`sae_encode ${arch}`, await read(g, buf, T * S), saeEncodeRef(p, aux, S, arch, addBias));
+      });
+    }
   }
 });
 
