@@ -1,6 +1,7 @@
 // LayerNorm over the last dim: out[t, :] = (x - mean) / sqrt(var + eps) * weight + bias.
-// One workgroup per row t; WG threads stride over C (64 on GPUs, 4 on CPU adapters: see gpu.ts). Mean and variance are two passes over the
-// row (not E[x^2] - E[x]^2), which loses no precision when |mean| >> std, as in GPT-2's residual.
+// One workgroup per row t; WG threads stride over C (64 on GPUs, 4 on CPU adapters: see
+// gpu.ts). Mean and variance are two passes over the row (not E[x^2] - E[x]^2), which loses no
+// precision when |mean| >> std, as in GPT-2's residual.
 
 struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
 
@@ -11,18 +12,7 @@ struct Params { T: u32, C: u32, eps: f32, _pad: u32 }
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // (T, C)
 
 override WG: u32 = 64u; // threads per row
-var<workgroup> red: array<f32, WG>;
-
-// Every thread folds all WG partials itself: two barriers instead of a log2(WG)-step tree,
-// which matters where barriers are costly (SwiftShader switches every SIMD group at each one).
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  var total = 0.0;
-  for (var i = 0u; i < WG; i++) { total += red[i]; }
-  workgroupBarrier(); // red is reused by the next reduction
-  return total;
-}
+#include "common/reduce_sum.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {

@@ -22,16 +22,7 @@ override NORM: u32 = 0u;
 @group(0) @binding(5) var<storage, read_write> stats: array<vec2<f32>>; // (T)
 
 const WG: u32 = 64u;
-var<workgroup> red: array<f32, WG>;
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  var total = 0.0;
-  for (var i = 0u; i < WG; i++) { total += red[i]; }
-  workgroupBarrier();
-  return total;
-}
+#include "common/reduce_sum.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {

@@ -1,15 +1,23 @@
 // Compute pipelines, compiled once per (shader, override constants) and cached. Shader sources
 // come from shaders/*.wgsl through Vite's ?raw import, so the WGSL stays in real .wgsl files.
-const sources = import.meta.glob('../../shaders/*.wgsl', {
+const sources = import.meta.glob(['../../shaders/*.wgsl', '../../shaders/common/*.wgsl'], {
   query: '?raw',
   import: 'default',
   eager: true,
 }) as Record<string, string>;
 
+/**
+ * A shader's WGSL, with each `#include "common/x.wgsl"` line replaced by that file: WGSL has no
+ * imports, and a helper shared by several ops lives once in shaders/common/.
+ */
 export function shaderSource(op: string): string {
   const src = sources[`../../shaders/${op}.wgsl`];
   if (src === undefined) throw new Error(`No shader named shaders/${op}.wgsl`);
-  return src;
+  return src.replace(/^#include "([\w/.]+)"$/gm, (_, path: string) => {
+    const inc = sources[`../../shaders/${path}`];
+    if (inc === undefined) throw new Error(`shaders/${op}.wgsl includes a missing shaders/${path}`);
+    return inc;
+  });
 }
 
 export type Constants = Record<string, number>;
