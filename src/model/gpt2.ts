@@ -22,6 +22,7 @@ import type { Sae, SaeActs } from '../sae/sae';
 import { expectedShapes, type Gpt2Config } from './config';
 import { parseHook, type HookName } from './hooks';
 import { KvCache } from './kv_cache';
+import { concatResults } from './results';
 import type { Weights } from './weights';
 
 export interface ForwardOptions {
@@ -291,28 +292,4 @@ export class Gpt2 {
     for (const b of Object.values(this.act)) b.destroy();
     for (const t of this.w.values()) for (const p of t.parts) p.buffer.destroy();
   }
-}
-
-function cat<T extends Float32Array | Uint32Array>(xs: T[], make: (n: number) => T): T {
-  const out = make(xs.reduce((a, x) => a + x.length, 0));
-  let o = 0;
-  for (const x of xs) {
-    out.set(x as never, o);
-    o += x.length;
-  }
-  return out;
-}
-
-/** Joins the results of consecutive chunks of one input. */
-function concatResults(parts: ForwardResult[]): ForwardResult {
-  const hooks: Record<string, Float32Array> = {};
-  for (const h of Object.keys(parts[0].hooks)) hooks[h] = cat(parts.map((p) => p.hooks[h]), (n) => new Float32Array(n));
-  const sae = parts[0].sae
-    ? {
-        topIdx: cat(parts.map((p) => p.sae!.topIdx), (n) => new Uint32Array(n)),
-        topVal: cat(parts.map((p) => p.sae!.topVal), (n) => new Float32Array(n)),
-        err: cat(parts.map((p) => p.sae!.err), (n) => new Float32Array(n)),
-      }
-    : null;
-  return { logits: cat(parts.map((p) => p.logits), (n) => new Float32Array(n)), hooks, sae };
 }

@@ -7,6 +7,10 @@ import { Rng } from '../../src/model/rng';
 import { argmaxRows, compare, expectClose } from '../util';
 import { randomModel } from '../helpers/load_model';
 import { getGpu } from './gpu';
+import { Sae } from '../../src/sae/sae';
+import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
+import { parseSafetensors } from '../../src/model/safetensors';
+import { randomSaeLensFiles } from '../helpers/random_sae';
 
 const spec = { nLayers: 2, dModel: 96, nHeads: 3, vocab: 1001, nCtx: 80, seed: 1, prefix: true };
 
@@ -53,6 +57,27 @@ describe('GPT-2 forward', () => {
       expectClose(`decode logits t=${t}`, step.logits, full.logits.subarray(t * V, (t + 1) * V), 1e-4, 0);
     }
     expect(model.cache().length).toBe(ids.length);
+    model.destroy();
+  });
+
+  it('an input longer than one plan runs in chunks and gives the same logits, hooks and SAE output', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 6 });
+    const model = new Gpt2(gpu, cfg, weights);
+    const files = randomSaeLensFiles({ dIn: 96, dSae: 64, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 2 });
+    const saeCfg = parseSaeLensConfig(new TextDecoder().decode(files['cfg.json']));
+    model.attachSae(new Sae(gpu, saeCfg, saeLensWeights(parseSafetensors(files['sae_weights.safetensors'], 'sae.safetensors'), saeCfg)), 8);
+    const ids = Array.from({ length: 13 }, (_, i) => (i * 37) % cfg.vocabSize);
+    const opts = { logits: 'all' as const, hooks: ['blocks.0.hook_resid_mid'] };
+    const whole = await model.forward(ids, opts);
+    model.reset();
+    model.maxT = 5; // 5 + 5 + 3
+    const chunked = await model.forward(ids, opts);
+    expectClose('chunked logits', chunked.logits, whole.logits, 1e-5, 1e-5);
+    expectClose('chunked hook', chunked.hooks['blocks.0.hook_resid_mid'], whole.hooks['blocks.0.hook_resid_mid'], 1e-6, 1e-6);
+    expect([...chunked.sae!.topIdx]).toEqual([...whole.sae!.topIdx]);
+    expectClose('chunked SAE error', chunked.sae!.err, whole.sae!.err, 1e-5, 1e-5);
+    model.sae!.destroy();
     model.destroy();
   });
 
