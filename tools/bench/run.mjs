@@ -28,7 +28,7 @@ try {
   writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
   console.log(`\nGlassbox benchmark — ${results.adapter.vendor}/${results.adapter.architecture}` +
     `${results.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''}, ${results.date}`);
-  console.log(`copy bandwidth: ${results.copyGBps.toFixed(2)} GB/s (read + write)\n`);
+  console.log(`copy bandwidth: ${results.copyGBps.toFixed(2)} GB/s (read + write; ${results.copyGBpsBefore.toFixed(2)} before, ${results.copyGBpsAfter.toFixed(2)} after)\n`);
   const rows = results.models.map((m) => ({
     model: m.name,
     'prefill T=128 tok/s': m.prefill.tokensPerSec.toFixed(2),
