@@ -33,8 +33,9 @@ export class Engine implements EngineApi {
   private modelInfo: ModelInfo | null = null;
   private modelNames: string[] = [];
   private maxActs: Float32Array | null = null;
-  /** The ids whose SAE activations sit in the GPU's feature buffer, if still current. */
+  /** The last analyzed prompt; its SAE activations stay on the GPU while `analyzedFresh`. */
   private analyzed: number[] | null = null;
+  private analyzedFresh = false;
   /** Bumped by cancel(); a generation stops when the value it started with changes. */
   private generation = 0;
   /** Aborts the downloads of the load in progress. */
@@ -77,6 +78,7 @@ export class Engine implements EngineApi {
       this.model?.destroy();
       this.model = null;
       this.analyzed = null;
+      this.analyzedFresh = false;
       const gpu = this.gpu;
       const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights));
       progress({ stage: 'compile', loaded: 0, total: 1 });
@@ -149,6 +151,7 @@ export class Engine implements EngineApi {
       model.attachSae(sae, topK);
       this.maxActs = source.maxActivations ?? null;
       this.analyzed = null;
+      this.analyzedFresh = false;
       return { config: parsed.cfg, warnings };
     });
   }
@@ -159,6 +162,7 @@ export class Engine implements EngineApi {
       model.sae?.destroy();
       model.attachSae(null);
       this.analyzed = null;
+      this.analyzedFresh = false;
     });
   }
 
@@ -186,6 +190,7 @@ export class Engine implements EngineApi {
       const { ids, notice } = this.promptIds(req.text, req.ids, model.cfg.nCtx);
       model.reset();
       this.analyzed = model.sae ? ids : null;
+      this.analyzedFresh = this.analyzed !== null;
       const out = await model.forward(ids, { hooks: req.hooks, logits: req.logits ?? 'last' });
       const res: ForwardResponse = { ids, pieces: tokenizer.pieces(ids), logits: out.logits, hooks: out.hooks, notice };
       // logits and hooks are views of one read-back buffer: transfer it once.
@@ -200,6 +205,7 @@ export class Engine implements EngineApi {
       model.reset();
       const out = await model.forward(ids, { logits: 'none' });
       this.analyzed = ids;
+      this.analyzedFresh = true;
       const sae = out.sae!;
       const res: AnalyzeResponse = {
         ids, pieces: tokenizer.pieces(ids), k: sae.topIdx.length / ids.length,
@@ -221,6 +227,12 @@ export class Engine implements EngineApi {
       if (features.length === 0) return { features, values: new Float32Array(0) };
       if (T > model.maxT) {
         throw new EngineStateError(`The prompt's ${T} tokens exceed the ${model.maxT} whose activations stay on the GPU; analyze a shorter prompt.`);
+      }
+      if (!this.analyzedFresh) {
+        // a generation has since used the GPU buffers: run the analyzed prompt again
+        model.reset();
+        await model.forward(this.analyzed, { logits: 'none' });
+        this.analyzedFresh = true;
       }
       const gpu = this.gpu!;
       const idsBuf = gpu.device.createBuffer({ size: features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -259,7 +271,7 @@ export class Engine implements EngineApi {
         ids = ids.slice(-keep);
       }
       onEvent({ type: 'prompt', tokens: { ids, pieces: tokenizer.pieces(ids) } });
-      this.analyzed = null;
+      this.analyzedFresh = false;
       const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration);
       return { baseline: streams.baseline!, steered: streams.steered, promptTokens: ids.length };
     });

@@ -78,7 +78,11 @@ describe('SAE in the forward pass (Engine.analyze)', () => {
       // full per-token vectors of chosen features
       const ids = [0, S - 1, ref.top.idx[0] === NO_FEATURE ? 5 : ref.top.idx[0]];
       const acts = await engine.featureActivations(ids);
-      expectClose('featureActivations', acts.values, Float32Array.from({ length: T * ids.length }, (_, i) => ref.f[Math.floor(i / ids.length) * S + ids[i % ids.length]]), 1e-3, 1e-3);
+      const want = Float32Array.from({ length: T * ids.length }, (_, i) => ref.f[Math.floor(i / ids.length) * S + ids[i % ids.length]]);
+      expectClose('featureActivations', acts.values, want, 1e-3, 1e-3);
+      // still right after a generation has used the GPU's buffers
+      await engine.generate({ prompt: 'a', maxNewTokens: 2, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0 }, () => {});
+      expectClose('featureActivations after generate', (await engine.featureActivations(ids)).values, want, 1e-3, 1e-3);
       await engine.dispose();
     });
   }
