@@ -12,6 +12,10 @@ struct Params { N4: u32, K: u32, _a: u32, _b: u32 } // N4 = N / 4
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;      // (N/4)
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // (N/4)
 
+override EPILOGUE: u32 = 0u;
+
+#include "common/gelu.wgsl"
+
 const COLS4: u32 = 16u; // vec4 columns per workgroup
 const SLICES: u32 = 4u;
 var<workgroup> part: array<vec4<f32>, 64>; // [SLICES][COLS4]
@@ -29,6 +33,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   part[lid.y * COLS4 + lid.x] = acc;
   workgroupBarrier();
   if (lid.y == 0u && n4 < p.N4) {
-    out[n4] = part[lid.x] + part[COLS4 + lid.x] + part[2u * COLS4 + lid.x] + part[3u * COLS4 + lid.x] + bias[n4];
+    var r = part[lid.x] + part[COLS4 + lid.x] + part[2u * COLS4 + lid.x] + part[3u * COLS4 + lid.x] + bias[n4];
+    if (EPILOGUE == 1u) { r = gelu4(r); }
+    if (EPILOGUE == 2u) { r += out[n4]; }
+    out[n4] = r;
   }
 }

@@ -1,10 +1,14 @@
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import { holds, positiveInts } from './check';
 
-/** out (M, N) = a (M, K) @ b (K, N) + bias (N), K and N multiples of 4. For M > 1 (prefill). */
+/** What a matmul fuses after itself: GELU, or adding into `out` (the residual stream). */
+export type Epilogue = 'none' | 'gelu' | 'residual';
+export const EPILOGUE = { none: 0, gelu: 1, residual: 2 } as const;
+
+/** out (M, N) = a (M, K) @ b (K, N) + bias (N), then the epilogue; K, N multiples of 4. For M > 1 (prefill). */
 export function matmul(
   gpu: Gpu,
-  x: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; M: number; N: number; K: number; label?: string },
+  x: { a: GPUBuffer; b: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; M: number; N: number; K: number; label?: string; epilogue?: Epilogue },
 ): Dispatch {
   const { M, N, K } = x;
   positiveInts('matmul', { M, N, K });
@@ -18,5 +22,6 @@ export function matmul(
     x.label ?? 'matmul',
     [gpu.params('matmul', [M, N, K, 0]), x.a, x.b, x.bias, x.out],
     [Math.ceil(N / 32), Math.ceil(M / 32)],
+    { EPILOGUE: EPILOGUE[x.epilogue ?? 'none'] },
   );
 }

@@ -1,10 +1,11 @@
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import { holds, positiveInts } from './check';
+import { EPILOGUE, type Epilogue } from './matmul';
 
-/** out (N) = x (K) @ w (K, N) + bias (N). The decode-time (T = 1) matmul. */
+/** out (N) = x (K) @ w (K, N) + bias (N), then the epilogue. The decode-time (T = 1) matmul. */
 export function matvec(
   gpu: Gpu,
-  a: { x: GPUBuffer; w: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; N: number; K: number; label?: string },
+  a: { x: GPUBuffer; w: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; N: number; K: number; label?: string; epilogue?: Epilogue },
 ): Dispatch {
   const { N, K } = a;
   positiveInts('matvec', { N, K });
@@ -13,5 +14,7 @@ export function matvec(
   holds('matvec', 'w', a.w, K * N);
   holds('matvec', 'bias', a.bias, N);
   holds('matvec', 'out', a.out, N);
-  return gpu.dispatch('matvec', a.label ?? 'matvec', [gpu.params('matvec', [N / 4, K]), a.x, a.w, a.bias, a.out], [Math.ceil(N / 64)]);
+  return gpu.dispatch('matvec', a.label ?? 'matvec', [gpu.params('matvec', [N / 4, K]), a.x, a.w, a.bias, a.out], [Math.ceil(N / 64)], {
+    EPILOGUE: EPILOGUE[a.epilogue ?? 'none'],
+  });
 }

@@ -8,14 +8,12 @@
 // Plans (the dispatch lists) are built once per (T, options) and cached.
 import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
-import { add } from '../kernels/add';
 import { attention } from '../kernels/attention';
 import { embed } from '../kernels/embed';
-import { gelu } from '../kernels/gelu';
 import { kvAppend } from '../kernels/kv_append';
 import { layernorm } from '../kernels/layernorm';
 import { logits as logitsOp } from '../kernels/logits';
-import { matmul } from '../kernels/matmul';
+import { EPILOGUE, matmul, type Epilogue } from '../kernels/matmul';
 import { matvec } from '../kernels/matvec';
 import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
@@ -71,7 +69,7 @@ export class Gpt2 {
   /** Longest chunk one plan runs; forward() splits longer inputs. */
   maxT: number;
   private readonly w: Map<string, GpuTensor>;
-  private readonly act: Record<'resid' | 'ln' | 'qkv' | 'att' | 'proj' | 'fc' | 'ids', GPUBuffer>;
+  private readonly act: Record<'resid' | 'ln' | 'qkv' | 'att' | 'fc' | 'ids', GPUBuffer>;
   private readonly caches: KvCache[] = [];
   private readonly plans = new Map<string, Plan>();
   private attached: AttachedSae | null = null;
@@ -91,7 +89,6 @@ export class Gpt2 {
       ln: createBuffer(device, 'ln (T, C)', T * C * 4),
       qkv: createBuffer(device, 'qkv (T, 3C)', T * 3 * C * 4),
       att: createBuffer(device, 'att (T, C)', T * C * 4),
-      proj: createBuffer(device, 'proj (T, C)', T * C * 4),
       fc: createBuffer(device, 'fc (T, 4C)', T * dMlp * 4),
       ids: createBuffer(device, 'ids (T)', T * 4),
     };
@@ -138,8 +135,12 @@ export class Gpt2 {
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
   async warm(): Promise<void> {
     await this.gpu.pipelines.warm([
-      ['embed'], ['layernorm', { WG: this.gpu.rowThreads }], ['matmul'], ['matvec'], ['kv_append'],
-      ['attention', { MAX_CTX: this.cfg.nCtx, WG: this.gpu.rowThreads }], ['gelu'], ['add'], ['logits'],
+      ['embed'], ['layernorm', { WG: this.gpu.rowThreads }], ['kv_append'], ['logits'],
+      ['attention', { MAX_CTX: this.cfg.nCtx, WG: this.gpu.rowThreads }],
+      ...(['none', 'gelu', 'residual'] as const).flatMap((e): Array<[string, Record<string, number>]> => [
+        ['matmul', { EPILOGUE: EPILOGUE[e] }],
+        ['matvec', { EPILOGUE: EPILOGUE[e] }],
+      ]),
     ]);
   }
 
@@ -174,10 +175,11 @@ export class Gpt2 {
         );
       }
     };
-    const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number) =>
+    // c_fc fuses its GELU and each c_proj its residual add: 8 dispatches a layer, not 11
+    const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number, epilogue: Epilogue = 'none') =>
       T === 1
-        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label })
-        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label });
+        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue })
+        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue });
 
     steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.wb('wpe.weight'), out: act.resid, T, C }));
     for (let l = 0; l < cfg.nLayers; l++) {
@@ -188,16 +190,13 @@ export class Gpt2 {
         linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
         kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, C, label: `${h}.kv_append` }),
         attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
-        linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.proj, C, C),
-        add(gpu, { x: act.resid, y: act.proj, n: T * C, label: `${h}.attn_residual` }),
+        linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.resid, C, C, 'residual'),
       );
       at(`blocks.${l}.hook_resid_mid`);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_2.weight`), bias: this.wb(`${h}.ln_2.bias`), out: act.ln, T, C, eps, label: `${h}.ln_2` }),
-        linear(`${h}.mlp.c_fc`, act.ln, `${h}.mlp.c_fc`, act.fc, dMlp, C),
-        gelu(gpu, { x: act.fc, n: T * dMlp, label: `${h}.gelu` }),
-        linear(`${h}.mlp.c_proj`, act.fc, `${h}.mlp.c_proj`, act.proj, C, dMlp),
-        add(gpu, { x: act.resid, y: act.proj, n: T * C, label: `${h}.mlp_residual` }),
+        linear(`${h}.mlp.c_fc`, act.ln, `${h}.mlp.c_fc`, act.fc, dMlp, C, 'gelu'),
+        linear(`${h}.mlp.c_proj`, act.fc, `${h}.mlp.c_proj`, act.resid, C, dMlp, 'residual'),
       );
       at(`blocks.${l}.hook_resid_post`);
     }

@@ -1,4 +1,6 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { geluRef } from '../../src/reference/gelu';
+import { addRef } from '../../src/reference/add';
 import { matmul } from '../../src/kernels/matmul';
 import { matvec } from '../../src/kernels/matvec';
 import { matmulRef } from '../../src/reference/matmul';
@@ -36,5 +38,31 @@ describe('matvec', () => {
       g.run([matvec(g, { x: upload(g, x), w: upload(g, w), bias: upload(g, bias), out, N, K })]);
       expectClose('matvec', await read(g, out, N), matvecRef(x, w, bias, N, K));
     });
+  }
+});
+
+// The fused epilogues: GELU (mlp.c_fc) and the residual add (attn and mlp c_proj), for both
+// kernels, against the reference matmul followed by the reference op. The GELU inputs reach the
+// saturating tails (|x| > 10) where a naive tanh turns into NaN.
+describe('matmul and matvec epilogues', () => {
+  for (const epilogue of ['gelu', 'residual'] as const) {
+    for (const M of [1, 9]) {
+      it(`${M === 1 ? 'matvec' : 'matmul'} + ${epilogue}`, async () => {
+        const g = await getGpu();
+        const [N, K] = [96, 40];
+        const rng = new Rng(N + K + M + epilogue.length);
+        const a = rng.array(M * K);
+        const b = rng.array(K * N, 2);
+        const bias = rng.array(N);
+        const resid = rng.array(M * N);
+        const out = upload(g, resid);
+        const args = { bias: upload(g, bias), out, N, K, epilogue };
+        g.run([M === 1 ? matvec(g, { x: upload(g, a), w: upload(g, b), ...args }) : matmul(g, { a: upload(g, a), b: upload(g, b), M, ...args })]);
+        const lin = matmulRef(a, b, bias, M, N, K);
+        const ref = epilogue === 'gelu' ? geluRef(lin) : addRef(resid, lin);
+        if (epilogue === 'gelu') expect(lin.some((v) => Math.abs(v) > 10)).toBe(true);
+        expectClose(`${epilogue}`, await read(g, out, M * N), ref);
+      });
+    }
   }
 });
