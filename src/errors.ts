@@ -55,11 +55,6 @@ export class EngineStateError extends GlassboxError {
   override name = 'EngineStateError';
 }
 
-/** A generation was cancelled by the user. Not shown as a failure. */
-export class GenerationCancelled extends GlassboxError {
-  override name = 'GenerationCancelled';
-}
-
 /** An SAE that does not fit the loaded model (d_in, hook layer) or uses an unsupported option. */
 export class SaeCompatibilityError extends GlassboxError {
   override name = 'SaeCompatibilityError';

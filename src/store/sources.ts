@@ -1,15 +1,15 @@
 // Model files from a base URL (the bundled model under /models/<id>/, or a Hub-style
 // .../resolve/main/ URL) or from files already in memory, with byte progress.
 import { ModelFileError } from '../errors';
-import type { LoadProgress, ModelSource } from '../worker/api';
+import type { FileSource, LoadProgress } from '../worker/api';
 import { cachedDownload } from './download';
 
 export type OnBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) => void;
 
-export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes): Promise<ArrayBuffer> {
+export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes, signal?: AbortSignal): Promise<ArrayBuffer> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal });
   } catch (e) {
     throw new ModelFileError(file, `could not be fetched from ${url} (${(e as Error).message}). Check the connection or the URL.`);
   }
@@ -42,7 +42,7 @@ export async function fetchWithProgress(url: string, file: string, onBytes?: OnB
 
 /** Reads one file of a source; null when an optional file is absent. */
 export async function readSourceFile(
-  source: Pick<ModelSource, 'kind'> & ({ kind: 'url'; baseUrl: string; cache?: boolean } | { kind: 'files'; files: Record<string, ArrayBuffer> }),
+  source: FileSource,
   file: string,
   optional: boolean,
   onBytes?: OnBytes,
@@ -61,7 +61,7 @@ export async function readSourceFile(
           signal,
           onProgress: (p) => onBytes?.(file, p.loaded, p.total, { bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache: p.fromCache }),
         })
-      : fetchWithProgress(url, file, onBytes);
+      : fetchWithProgress(url, file, onBytes, signal);
   if (optional) {
     try {
       return await get();

@@ -9,11 +9,12 @@ import type { SteeringSpec } from '../sae/steering';
 export type { SteeringSpec };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
-export type ModelSource = (
+export type FileSource =
   /** cache: keep the files in OPFS (resumable, checked, offline later): for Hub downloads. */
   | { kind: 'url'; baseUrl: string; cache?: boolean }
-  | { kind: 'files'; files: Record<string, ArrayBuffer> }
-) & {
+  | { kind: 'files'; files: Record<string, ArrayBuffer> };
+
+export type ModelSource = FileSource & {
   /** Names the model goes by (e.g. "gpt2", "gpt2-small"), checked against an SAE's model_name. */
   names?: string[];
 };
@@ -22,10 +23,7 @@ export type ModelSource = (
  * An SAE: a SAELens folder (cfg.json + sae_weights.safetensors) at a URL or as files, or a Gemma
  * Scope params.npz among the files (then `overrides.hookName` says where it reads).
  */
-export type SaeSource = (
-  | { kind: 'url'; baseUrl: string; cache?: boolean }
-  | { kind: 'files'; files: Record<string, ArrayBuffer> }
-) & {
+export type SaeSource = FileSource & {
   overrides?: SaeOverrides;
   /** Per-feature max activations (from feature data), for steering in multiples of them. */
   maxActivations?: Float32Array;

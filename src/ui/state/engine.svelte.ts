@@ -98,7 +98,6 @@ export class EngineState {
   /** Shows the error; a lost or exhausted device also takes the model out of service. */
   fail(e: unknown): void {
     const err = e as Error;
-    if (err?.name === 'GenerationCancelled') return;
     this.error = { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
     if (['GpuDeviceLost', 'GpuOutOfMemory'].includes(this.error.name)) this.status = 'error';
   }
