@@ -61,6 +61,25 @@ describe('Hub downloads', () => {
     await engine.dispose();
   });
 
+  it('cancels a download mid-way with a typed error; the next load resumes it', async () => {
+    const repo = 'test/tiny-gpt2-cancel';
+    const baseUrl = hubFolderUrl(hub, repo);
+    await fetch(`${hub}/__arm-slow/${encodeURIComponent(`${repo}/model.safetensors`)}`);
+    const engine = new Engine();
+    let cancelled = false;
+    const first = engine.load({ kind: 'url', baseUrl, cache: true }, (p) => {
+      if (p.file === 'model.safetensors' && p.loaded > 50_000 && !cancelled) {
+        cancelled = true;
+        void engine.cancel();
+      }
+    });
+    await expect(first).rejects.toMatchObject({ name: 'DownloadCancelled', message: expect.stringMatching(/model\.safetensors.*resumes/) });
+    expect((await engine.load({ kind: 'url', baseUrl, cache: true })).config.nLayers).toBe(2);
+    const hits = (await log()).filter((l) => l.path === `${repo}/model.safetensors`);
+    expect(hits.map((h) => h.status)).toEqual([200, 206]);
+    await engine.dispose();
+  });
+
   it('refuses an SAE trained for another d_model, with a clear message', async () => {
     const engine = new Engine();
     await engine.load({ kind: 'url', baseUrl: hubFolderUrl(hub, 'test/tiny-gpt2'), cache: true });

@@ -13,6 +13,7 @@ export class HubServer {
   readonly files = new Map<string, HubFile>(); // "repo/path" -> file
   readonly log: Array<{ path: string; range: string | null; status: number }> = [];
   private readonly flaky = new Set<string>();
+  private readonly slow = new Set<string>();
   private server: Server | null = null;
   url = '';
 
@@ -30,6 +31,10 @@ export class HubServer {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname.startsWith('/__arm-cut/')) {
         this.flaky.add(decodeURIComponent(url.pathname.slice('/__arm-cut/'.length)));
+        return void res.writeHead(200).end('armed');
+      }
+      if (url.pathname.startsWith('/__arm-slow/')) {
+        this.slow.add(decodeURIComponent(url.pathname.slice('/__arm-slow/'.length)));
         return void res.writeHead(200).end('armed');
       }
       if (url.pathname === '/__log') {
@@ -63,8 +68,22 @@ export class HubServer {
       if (this.flaky.delete(key) && !r) {
         // send half, then close the connection short of Content-Length, as a dropped network would
         // (a FIN, not a reset, so the bytes already sent are delivered)
-        res.write(Buffer.from(file.data.buffer, file.data.byteOffset, Math.floor(size / 2)), () => res.socket?.end());
+        // (the pause lets the client take in what arrived before the connection goes)
+        res.write(Buffer.from(file.data.buffer, file.data.byteOffset, Math.floor(size / 2)), () => setTimeout(() => res.socket?.end(), 300));
         return;
+      }
+      if (this.slow.delete(key)) {
+        // 16 KB every 50 ms, so a test can cancel mid-download
+        let at = start;
+        const tick = () => {
+          if (res.destroyed) return;
+          const end = Math.min(size, at + 16384);
+          res.write(Buffer.from(file.data.buffer, file.data.byteOffset + at, end - at));
+          at = end;
+          if (at < size) setTimeout(tick, 50);
+          else res.end();
+        };
+        return tick();
       }
       res.end(Buffer.from(file.data.buffer, file.data.byteOffset + start, size - start));
     });
@@ -75,6 +94,8 @@ export class HubServer {
   }
 
   stop(): Promise<void> {
+    // close() alone waits for the browser's keep-alive connections to end
+    this.server?.closeAllConnections();
     return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }
