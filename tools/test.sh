@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/ensure-deps.sh
+echo "[glassbox] type-checking (tsc, svelte-check)"
+npx tsc -p .
+npx svelte-check --tsconfig ./tsconfig.json --output human --threshold error
 npx vitest run "$@"
