@@ -27,7 +27,7 @@ export class GenerationState {
     return this.steering.some((s) => s.feature === feature);
   }
 
-  add(feature: number, multiple = 10, mode: 'clamp' | 'add' = 'clamp'): void {
+  add(feature: number, multiple = 3, mode: 'clamp' | 'add' = 'clamp'): void {
     if (!this.has(feature)) this.steering.push({ feature, mode, multiple });
   }
 
