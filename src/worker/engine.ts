@@ -145,9 +145,9 @@ export class Engine implements EngineApi {
       const topK = source.topK ?? 32;
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
       const gpu = this.gpu!;
-      model.sae?.destroy();
-      model.attachSae(null);
+      // the new SAE is built before the old one goes, so a refused SAE leaves the old in place
       const sae = await withErrorScopes(gpu.ctx, 'uploading the SAE', () => new Sae(gpu, parsed.cfg, parsed.weights));
+      model.sae?.destroy();
       model.attachSae(sae, topK);
       this.maxActs = source.maxActivations ?? null;
       this.analyzed = null;

@@ -204,6 +204,12 @@ describe('Engine: steered generation and SAE compatibility', () => {
     const other = await load({ modelName: 'gemma-2-2b' });
     expect(other.warnings.join(' ')).toMatch(/trained on "gemma-2-2b"/);
     expect((await load({})).warnings).toEqual([]);
+    // a refused SAE leaves the loaded one working
+    await expect(load({ dSae: 66 })).rejects.toMatchObject({ name: 'SaeCompatibilityError' });
+    await expect(load({ dIn: 768 })).rejects.toMatchObject({ name: 'SaeCompatibilityError' });
+    const res = await engine.analyze({ text: 'the sea' });
+    expect(res.ids.length).toBeGreaterThan(0);
+    expect(Array.from(res.topIdx).some((i) => i !== NO_FEATURE)).toBe(true);
     await engine.dispose();
   });
 });
