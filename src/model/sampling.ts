@@ -12,8 +12,6 @@ export interface SamplingOptions {
   topP: number;
 }
 
-export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1 };
-
 export function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
