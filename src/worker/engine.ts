@@ -18,13 +18,19 @@ import { parseSaeLensConfig, saeLensWeights } from '../sae/formats';
 import { parseGemmaScopeNpz } from '../sae/npz';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { steeringEntries } from '../sae/steering';
-import { readSourceFile } from '../store/sources';
+import { readSourceFile, type OnBytes } from '../store/sources';
 import type {
   AnalyzeRequest, AnalyzeResponse, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
   GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
 const decoder = new TextDecoder();
+
+/** Download bytes as 'fetch'-stage progress events. */
+const fetchProgress =
+  (onProgress?: (p: LoadProgress) => void): OnBytes =>
+  (file, loaded, total, extra) =>
+    onProgress?.({ stage: 'fetch', file, loaded, total, ...extra });
 
 export class Engine implements EngineApi {
   private gpu: Gpu | null = null;
@@ -60,8 +66,7 @@ export class Engine implements EngineApi {
         this.model = null;
         this.gpu = new Gpu(await this.gpuFactory());
       }
-      const onBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) =>
-        progress({ stage: 'fetch', file, loaded, total, ...extra });
+      const onBytes = fetchProgress(progress);
       const signal = (this.downloads = new AbortController()).signal;
       const [configBuf, weightsBuf, tokBuf, tokCfgBuf] = await Promise.all([
         readSourceFile(source, 'config.json', false, onBytes, signal),
@@ -126,8 +131,7 @@ export class Engine implements EngineApi {
   async loadSae(source: SaeSource, onProgress?: (p: LoadProgress) => void): Promise<SaeInfo> {
     return this.exclusive(async () => {
       const { model } = this.ready();
-      const onBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) =>
-        onProgress?.({ stage: 'fetch', file, loaded, total, ...extra });
+      const onBytes = fetchProgress(onProgress);
       const signal = (this.downloads = new AbortController()).signal;
       const npz = source.kind === 'files' ? source.files['params.npz'] : undefined;
       let parsed;

@@ -82,20 +82,28 @@ async function profile(gpu: Gpu, model: Gpt2, T: number): Promise<Record<string,
 /** The prompt the playground's keystroke latency is measured on (tools/bench/run.mjs types into it). */
 const LATENCY_PROMPT = 'The ship sailed across the ocean and the whale';
 
-async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, copyGBps: number, latencyIds?: number[]) {
+/** Median ms of `runs` forward passes of `ids` from an empty cache, after one warm-up. */
+async function timeForward(model: Gpt2, ids: number[], runs: number, label?: string): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    model.reset();
+    const t0 = performance.now();
+    await model.forward(ids, { logits: 'last' });
+    const dt = performance.now() - t0;
+    if (i > 0) ms.push(dt);
+    if (label) log(`  ${label}: ${dt.toFixed(0)} ms${i ? '' : ' (warm-up)'}`);
+  }
+  return median(ms);
+}
+
+/** Prefill, decode and a prompt's forward pass; the roofline floor is filled in by main(). */
+async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, latencyIds?: number[]) {
   log(`${name}: uploading (${cfg.nLayers} layers, C=${cfg.dModel}, V=${cfg.vocabSize})`);
   const model = new Gpt2(gpu, cfg, weights);
   await model.warm();
   const T = Math.min(128, cfg.nCtx);
   const ids = Array.from({ length: T }, (_, i) => (i * 7919) % cfg.vocabSize);
-  const prefillMs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    model.reset();
-    const t0 = performance.now();
-    await model.forward(ids, { logits: 'last' });
-    if (i > 0) prefillMs.push(performance.now() - t0);
-    log(`  prefill T=${T}: ${(performance.now() - t0).toFixed(0)} ms${i ? '' : ' (warm-up)'}`);
-  }
+  const prefillMs = await timeForward(model, ids, 2, `prefill T=${T}`);
   const steps = 32;
   model.reset();
   let logits = (await model.forward(ids.slice(0, 8), { logits: 'last' })).logits;
@@ -108,38 +116,30 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
   }
   // one forward pass of a short prompt (the playground's latency is compared with it)
   const promptIds = latencyIds ?? ids.slice(0, 12);
-  const fwdMs: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    model.reset();
-    const t0 = performance.now();
-    await model.forward(promptIds, { logits: 'last' });
-    if (i > 0) fwdMs.push(performance.now() - t0);
-  }
+  const fwdMs = await timeForward(model, promptIds, 4);
   const profileDecode = await profile(gpu, model, 1);
   const profilePrefill = new URLSearchParams(location.search).has('profile') ? await profile(gpu, model, T) : undefined;
   model.destroy();
-  const bytes = decodeBytesPerStep(cfg);
-  const floorMs = (bytes / (copyGBps * 1e9)) * 1000; // recomputed in main() with the mean bandwidth
   const msPerStep = median(stepMs);
   const result = {
     name,
     config: cfg,
-    prefill: { T, ms: median(prefillMs), tokensPerSec: T / (median(prefillMs) / 1000) },
+    prefill: { T, ms: prefillMs, tokensPerSec: T / (prefillMs / 1000) },
     decode: {
       steps,
       contextFrom: 10,
       msPerStep,
       meanMsPerStep: stepMs.reduce((a, b) => a + b, 0) / steps,
       tokensPerSec: 1000 / msPerStep,
-      bytesPerStep: bytes,
-      floorMs,
-      rooflineRatio: msPerStep / floorMs,
+      bytesPerStep: decodeBytesPerStep(cfg),
+      floorMs: NaN,
+      rooflineRatio: NaN,
     },
     profileMs: { decode: profileDecode, prefill: profilePrefill },
     forwardPromptTokens: promptIds.length,
-    forwardPromptMs: median(fwdMs),
+    forwardPromptMs: fwdMs,
   };
-  log(`  decode: ${msPerStep.toFixed(1)} ms/step (floor ${floorMs.toFixed(1)} ms, ratio ${result.decode.rooflineRatio.toFixed(2)})`);
+  log(`  decode: ${msPerStep.toFixed(1)} ms/step`);
   return result;
 }
 
@@ -200,11 +200,11 @@ async function main() {
     const tok = TextTokenizer.fromJson(new TextDecoder().decode((await readSourceFile(src, 'tokenizer.json', false))!), null);
     // the playground analyses the prompt plus the one typed character
     const latencyIds = tok.encode(LATENCY_PROMPT + ' s');
-    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg), copyGBps, latencyIds));
+    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg), latencyIds));
   }
   if (only !== 'bundled') {
     const cfg = parseGpt2Config(JSON.stringify({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }));
-    models.push(await benchModel(gpu, 'GPT-2 small shapes (random weights, fp32)', cfg, randomWeights(cfg), copyGBps));
+    models.push(await benchModel(gpu, 'GPT-2 small shapes (random weights, fp32)', cfg, randomWeights(cfg)));
   }
   const gpt2 = models.find((m) => m.config.nLayers === 12);
   const sae = gpt2 && only !== 'bundled' ? await benchSae(gpu, gpt2.decode.msPerStep) : null;
@@ -216,6 +216,7 @@ async function main() {
   for (const m of models) {
     m.decode.floorMs = (m.decode.bytesPerStep / (meanGBps * 1e9)) * 1000;
     m.decode.rooflineRatio = m.decode.msPerStep / m.decode.floorMs;
+    log(`${m.name}: decode floor ${m.decode.floorMs.toFixed(1)} ms, roofline ratio ${m.decode.rooflineRatio.toFixed(2)}`);
   }
   window.__bench = {
     date: new Date().toISOString(),
