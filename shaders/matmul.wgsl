@@ -4,7 +4,7 @@
 // accumulators, walking K four at a time: 4 vec4 loads of a and 4 of b feed 64 multiply-adds.
 // There is no workgroup tiling: on a CPU-backed adapter (SwiftShader) the caches do that job
 // and barriers are costly; measured 1.5x faster there than a 64x64 shared-memory tiling.
-// Rows past M read as 0 and are not written, so any M works.
+// Rows past M read as 0 and are not written, so any M works. b is stored as f32 or f16 (W4).
 // EPILOGUE fuses the op that follows, saving a dispatch and a pass over the output:
 //   0 none; 1 GELU (out = gelu(a b + bias), for mlp.c_fc); 2 residual add (out += a b + bias).
 
@@ -12,13 +12,14 @@ struct Params { M: u32, N: u32, K: u32, _pad: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;         // (M, K/4)
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;         // (K, N/4)
+@group(0) @binding(2) var<storage, read> b: array<W4>;                // (K, N/4)
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;      // (N/4)
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // (M, N/4)
 
 override EPILOGUE: u32 = 0u;
 
 #include "common/gelu.wgsl"
+#include "common/weights.wgsl"
 
 fn load_a(m: u32, k4: u32) -> vec4<f32> {
   if (m < p.M) { return a[m * (p.K / 4u) + k4]; }
@@ -50,10 +51,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let a2 = load_a(m0 + 2u, k4);
     let a3 = load_a(m0 + 3u, k4);
     let kb = 4u * k4 * N4 + n4; // b rows 4k4..4k4+3, this thread's 4 columns
-    let b0 = b[kb];
-    let b1 = b[kb + N4];
-    let b2 = b[kb + 2u * N4];
-    let b3 = b[kb + 3u * N4];
+    let b0 = w4(b[kb]);
+    let b1 = w4(b[kb + N4]);
+    let b2 = w4(b[kb + 2u * N4]);
+    let b3 = w4(b[kb + 3u * N4]);
     c0 += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
     c1 += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
     c2 += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;

@@ -24,6 +24,15 @@ export function expectClose(name: string, got: ArrayLike<number>, ref: ArrayLike
   expect(bad, msg).toBe(0);
 }
 
+/** Top-k lists agree: values within tolerance, ids equal wherever the order is not a near-tie. */
+export function expectTopkClose(name: string, idx: Uint32Array, val: Float32Array, ref: { idx: Uint32Array; val: Float32Array }) {
+  expectClose(`${name} values`, val, ref.val, 1e-3, 1e-3);
+  for (let i = 0; i < idx.length; i++) {
+    const nearTie = [i - 1, i + 1].some((j) => j >= 0 && j < idx.length && Math.abs(ref.val[j] - ref.val[i]) < 1e-3);
+    if (!nearTie && ref.val[i] > 1e-3) expect(idx[i], `${name} id at ${i}`).toBe(ref.idx[i]);
+  }
+}
+
 export function argmaxRows(x: ArrayLike<number>, rows: number, cols: number): number[] {
   const out: number[] = [];
   for (let r = 0; r < rows; r++) {

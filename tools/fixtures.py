@@ -61,6 +61,17 @@ def main():
 
         ids0 = torch.tensor([prompts[0]["input_ids"]])
         tensors["p0.steer.logits"] = model(ids0, edit=(a.hook, clamp))[0].numpy()
+
+        # f16 weight storage, as the runtime does it: every matrix (wte, wpe, each Linear's weight)
+        # and the SAE's W_enc rounded to half precision (ties to even), the arithmetic in f32.
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.copy_(p.half().float())
+        sae.W_enc.copy_(sae.W_enc.half().float())
+        for i, pr in enumerate(prompts):
+            hooks = {}
+            tensors[f"p{i}.f16.logits"] = model(torch.tensor([pr["input_ids"]]), hooks=hooks)[0].numpy()
+            tensors[f"p{i}.f16.sae.feature_acts"] = sae.encode(hooks[a.hook][0]).numpy()
     safetensors_io.save(f"{a.out}.safetensors", tensors)
     C, V, S = model.cfg["n_embd"], model.cfg["vocab_size"], sae.d_sae
     desc = {
@@ -77,6 +88,9 @@ def main():
             "p{i}.sae.sae_out": "F32 [T,C] SAE reconstruction f @ W_dec + b_dec",
             "p0.steer.logits": "F32 [T,V] logits of prompt 0 with `steer.feature` clamped to `steer.value` at "
                                "every position: x' = x + (value - f_i(x)) W_dec[i] at the SAE hook",
+            "p{i}.f16.logits": "F32 [T,V] logits with every 2-D weight (wte, wpe, Linear weights) rounded "
+                               "to float16 and back, the computation in float32 (the runtime's f16 storage)",
+            "p{i}.f16.sae.feature_acts": "F32 [T,S] SAE latents with W_enc also rounded to float16",
         },
         "steer": {"feature": j, "value": v, "multiple_of_max_act": 10},
         "suggested_tolerance": {"atol": 1e-4, "rtol": 1e-3,

@@ -1,10 +1,16 @@
 // GPU buffers: upload, readback, and tensors split along dim 0 when one exceeds the adapter's
 // storage binding limit (GPT-2's fp32 wte, [50257, 768] = 154 MB, is over the default 128 MiB).
+import { toHalf } from './f16';
 
-/** A row-major f32 tensor on the GPU. `parts` holds consecutive row ranges of dim 0. */
+/** How weights are stored on the GPU: f32, or f16 halves read with unpack2x16float. */
+export type WeightDtype = 'f32' | 'f16';
+export const DTYPE_BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2 };
+
+/** A row-major tensor on the GPU. `parts` holds consecutive row ranges of dim 0. */
 export interface GpuTensor {
   name: string;
   shape: number[];
+  dtype: WeightDtype;
   parts: Array<{ buffer: GPUBuffer; row0: number; rows: number }>;
 }
 
@@ -25,23 +31,26 @@ export function uploadBuffer(device: GPUDevice, label: string, data: ArrayBuffer
 }
 
 /** Rows per part so that each part fits in `maxBinding` bytes (and in maxBufferSize). */
-export function rowsPerPart(shape: number[], maxBinding: number): number {
-  const rowBytes = 4 * shape.slice(1).reduce((a, b) => a * b, 1);
+export function rowsPerPart(shape: number[], maxBinding: number, dtype: WeightDtype = 'f32'): number {
+  const rowBytes = DTYPE_BYTES[dtype] * shape.slice(1).reduce((a, b) => a * b, 1);
   return Math.max(1, Math.floor(maxBinding / rowBytes));
 }
 
-export function uploadTensor(device: GPUDevice, name: string, shape: number[], data: Float32Array, maxBinding: number): GpuTensor {
+/** Uploads f32 data as a tensor of `dtype`, split into parts of at most maxBinding bytes. */
+export function uploadTensor(
+  device: GPUDevice, name: string, shape: number[], data: Float32Array, maxBinding: number, dtype: WeightDtype = 'f32',
+): GpuTensor {
   const rows = shape[0] ?? 1;
   const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
-  const per = rowsPerPart(shape.length ? shape : [1], maxBinding);
+  const per = rowsPerPart(shape.length ? shape : [1], maxBinding, dtype);
   const parts: GpuTensor['parts'] = [];
   for (let row0 = 0; row0 < Math.max(rows, 1); row0 += per) {
     const n = Math.min(per, rows - row0);
     const label = parts.length || row0 + n < rows ? `${name}[${row0}:${row0 + n}]` : name;
     const view = data.subarray(row0 * rowLen, (row0 + n) * rowLen);
-    parts.push({ buffer: uploadBuffer(device, label, view), row0, rows: n });
+    parts.push({ buffer: uploadBuffer(device, label, dtype === 'f16' ? toHalf(view) : view), row0, rows: n });
   }
-  return { name, shape, parts };
+  return { name, shape, dtype, parts };
 }
 
 /** The single buffer of an unsplit tensor; ops other than embed and logits need one. */

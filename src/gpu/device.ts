@@ -1,11 +1,19 @@
 // Adapter and device: request the limits a model needs, detect optional features, and turn
 // device loss and uncaptured errors into typed errors.
 import { GpuDeviceLost, GpuOutOfMemory, GpuValidationError, WebGPUUnavailable } from '../errors';
+import type { WeightDtype } from './buffers';
 
 export interface GpuFeatures {
   shaderF16: boolean;
   subgroups: boolean;
   timestampQuery: boolean;
+}
+
+/** How to store weights: 'auto' is f16 where the adapter has shader-f16 (a GPU with fast halves), else f32. */
+export type WeightChoice = 'auto' | WeightDtype;
+
+export function chooseWeightDtype(choice: WeightChoice, features: GpuFeatures): WeightDtype {
+  return choice === 'auto' ? (features.shaderF16 ? 'f16' : 'f32') : choice;
 }
 
 export interface AdapterDescription {

@@ -1,19 +1,27 @@
 // Compute pipelines, compiled once per (shader, override constants) and cached. Shader sources
 // come from shaders/*.wgsl through Vite's ?raw import, so the WGSL stays in real .wgsl files.
+import type { WeightDtype } from './buffers';
+
 const sources = import.meta.glob(['../../shaders/*.wgsl', '../../shaders/common/*.wgsl'], {
   query: '?raw',
   import: 'default',
   eager: true,
 }) as Record<string, string>;
 
+/** The op name of a shader's variant for weights stored as `dtype` ("matmul", "matmul:f16"). */
+export const weightOp = (op: string, dtype: WeightDtype): string => (dtype === 'f32' ? op : `${op}:${dtype}`);
+
 /**
  * A shader's WGSL, with each `#include "common/x.wgsl"` line replaced by that file: WGSL has no
- * imports, and a helper shared by several ops lives once in shaders/common/.
+ * imports, and a helper shared by several ops lives once in shaders/common/. An op named
+ * "name:f16" is shaders/name.wgsl with "common/weights.wgsl" resolved to weights_f16.wgsl.
  */
 export function shaderSource(op: string): string {
-  const src = sources[`../../shaders/${op}.wgsl`];
-  if (src === undefined) throw new Error(`No shader named shaders/${op}.wgsl`);
-  return src.replace(/^#include "([\w/.]+)"$/gm, (_, path: string) => {
+  const [name, dtype = 'f32'] = op.split(':');
+  const src = sources[`../../shaders/${name}.wgsl`];
+  if (src === undefined) throw new Error(`No shader named shaders/${name}.wgsl`);
+  return src.replace(/^#include "([\w/.]+)"$/gm, (_, inc0: string) => {
+    const path = inc0 === 'common/weights.wgsl' ? `common/weights_${dtype}.wgsl` : inc0;
     const inc = sources[`../../shaders/${path}`];
     if (inc === undefined) throw new Error(`shaders/${op}.wgsl includes a missing shaders/${path}`);
     return inc;

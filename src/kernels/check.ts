@@ -6,7 +6,7 @@ export function positiveInts(op: string, dims: Record<string, number>): void {
   }
 }
 
-/** Throws unless `buf` holds at least `elems` f32 values. */
-export function holds(op: string, name: string, buf: GPUBuffer, elems: number): void {
-  if (buf.size < elems * 4) throw new Error(`${op}: ${name} (${buf.label}) has ${buf.size / 4} floats, needs ${elems}`);
+/** Throws unless `buf` holds at least `elems` values of `bytes` each (f32 unless told). */
+export function holds(op: string, name: string, buf: GPUBuffer, elems: number, bytes = 4): void {
+  if (buf.size < elems * bytes) throw new Error(`${op}: ${name} (${buf.label}) has ${buf.size / bytes} values, needs ${elems}`);
 }

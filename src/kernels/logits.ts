@@ -1,10 +1,11 @@
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import type { GpuTensor } from '../gpu/buffers';
+import { weightOp } from '../gpu/pipelines';
 import { holds, positiveInts } from './check';
 
 /**
  * out (R, V) = x[row0 .. row0+R] (T, C) @ wte (V, C)^T: the tied LM head, only at the rows that
- * need logits. One dispatch per wte part.
+ * need logits. One dispatch per wte part; wte is f32 or f16.
  */
 export function logits(
   gpu: Gpu,
@@ -17,7 +18,7 @@ export function logits(
   holds('logits', 'out', a.out, R * V);
   return a.wte.parts.map((part, i) =>
     gpu.dispatch(
-      'logits',
+      weightOp('logits', a.wte.dtype),
       `logits[${i}]`,
       [gpu.params('logits', [C / 4, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
       [Math.ceil(part.rows / 64), R],

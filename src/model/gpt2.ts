@@ -6,8 +6,9 @@
 //   at the SAE's hook: encode -> top-k per token -> error -> steering edit, then continue
 //   logits = ln_f(x) @ wte^T, only at the rows asked for
 // Plans (the dispatch lists) are built once per (T, options) and cached.
-import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
+import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor, type WeightDtype } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
+import { weightOp } from '../gpu/pipelines';
 import { attention } from '../kernels/attention';
 import { embed } from '../kernels/embed';
 import { kvAppend } from '../kernels/kv_append';
@@ -75,13 +76,18 @@ export class Gpt2 {
   private attached: AttachedSae | null = null;
   private readonly steering: GPUBuffer;
 
-  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights) {
+  /**
+   * weightDtype: how the matrices (wte, wpe and every Linear's weight) are stored on the GPU;
+   * biases and layer norms stay f32. Pass f16 data's f32 values: f16 storage rounds them.
+   */
+  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights, readonly weightDtype: WeightDtype = 'f32') {
     const { device } = gpu;
     const { dModel: C, dMlp } = cfg;
     this.maxT = cfg.nCtx;
     this.w = new Map();
     for (const [name, shape] of expectedShapes(cfg)) {
-      this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding));
+      const dtype = shape.length === 2 ? weightDtype : 'f32';
+      this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding, dtype));
     }
     const T = this.maxT;
     this.act = {
@@ -134,12 +140,13 @@ export class Gpt2 {
 
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
   async warm(): Promise<void> {
+    const w = (op: string) => weightOp(op, this.weightDtype);
     await this.gpu.pipelines.warm([
-      ['embed'], ['layernorm', { WG: this.gpu.rowThreads }], ['kv_append'], ['logits'],
+      [w('embed')], ['layernorm', { WG: this.gpu.rowThreads }], ['kv_append'], [w('logits')],
       ['attention', { MAX_CTX: this.cfg.nCtx, WG: this.gpu.rowThreads }],
       ...(['none', 'gelu', 'residual'] as const).flatMap((e): Array<[string, Record<string, number>]> => [
-        ['matmul', { EPILOGUE: EPILOGUE[e] }],
-        ['matvec', { EPILOGUE: EPILOGUE[e] }],
+        [w('matmul'), { EPILOGUE: EPILOGUE[e] }],
+        [w('matvec'), { EPILOGUE: EPILOGUE[e] }],
       ]),
     ]);
   }
@@ -176,12 +183,13 @@ export class Gpt2 {
       }
     };
     // c_fc fuses its GELU and each c_proj its residual add: 8 dispatches a layer, not 11
+    const dtype = this.weightDtype;
     const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number, epilogue: Epilogue = 'none') =>
       T === 1
-        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue })
-        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue });
+        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue, wDtype: dtype })
+        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue, bDtype: dtype });
 
-    steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.wb('wpe.weight'), out: act.resid, T, C }));
+    steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.w.get('wpe.weight')!, out: act.resid, T, C }));
     for (let l = 0; l < cfg.nLayers; l++) {
       const h = `h.${l}`;
       at(`blocks.${l}.hook_resid_pre`);

@@ -2,7 +2,7 @@
 // centring, normalization, b_dec), encode (matmul or matvec, then the nonlinearity), top-k per
 // token, sparse decode, the reconstruction error, and the steering edit of the residual.
 import { SaeCompatibilityError } from '../errors';
-import { createBuffer, uploadBuffer, uploadTensor, type GpuTensor } from '../gpu/buffers';
+import { createBuffer, uploadBuffer, uploadTensor, whole, type GpuTensor, type WeightDtype } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
 import { matmul } from '../kernels/matmul';
 import { logits as logitsOp } from '../kernels/logits';
@@ -56,11 +56,17 @@ export function checkSaeForModel(cfg: SaeConfig, model: Gpt2Config, modelNames: 
 
 export class Sae {
   readonly layer: number;
-  private readonly w: Record<'wEnc' | 'bEnc' | 'wDec' | 'bDec' | 'aux', GPUBuffer>;
+  private readonly w: Record<'bEnc' | 'wDec' | 'bDec' | 'aux', GPUBuffer>;
+  /** W_enc (C, S), for the encoder matmul over several tokens. */
+  private readonly wEnc: GpuTensor;
   /** W_enc^T (S, C): single-token encodes read it as contiguous rows (see the `logits` kernel). */
   private readonly wEncT: GpuTensor;
 
-  constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights) {
+  /**
+   * encDtype: how both copies of W_enc are stored (the model's weight dtype). W_dec stays f32:
+   * the sparse decode reads only the active features' rows of it.
+   */
+  constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights, readonly encDtype: WeightDtype = 'f32') {
     const { device } = gpu;
     const S = cfg.dSae;
     // the encoder matmul reads W_enc as vec4 along d_sae; every published SAE width satisfies this
@@ -79,9 +85,10 @@ export class Sae {
     const wEnc = weights.get('W_enc')!;
     const wEncT = new Float32Array(S * C);
     for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) wEncT[s * C + c] = wEnc[c * S + s];
-    this.wEncT = uploadTensor(device, 'sae.W_enc^T (S, C)', [S, C], wEncT, gpu.ctx.maxBinding);
+    this.wEncT = uploadTensor(device, 'sae.W_enc^T (S, C)', [S, C], wEncT, gpu.ctx.maxBinding, encDtype);
+    // one part: (C, S) in f32 is 75.5 MB for GPT-2's 24576-wide SAEs, under every binding limit
+    this.wEnc = uploadTensor(device, 'sae.W_enc (C, S)', [C, S], wEnc, Infinity, encDtype);
     this.w = {
-      wEnc: uploadBuffer(device, 'sae.W_enc (C, S)', weights.get('W_enc')!),
       bEnc: uploadBuffer(device, 'sae.b_enc (S)', bias),
       wDec: uploadBuffer(device, 'sae.W_dec (S, C)', weights.get('W_dec')!),
       bDec: uploadBuffer(device, 'sae.b_dec (C)', weights.get('b_dec')!),
@@ -118,7 +125,7 @@ export class Sae {
     const encode =
       T === 1
         ? logitsOp(gpu, { x: acts.xIn, wte: this.wEncT, out: acts.f, row0: 0, R: 1, C, V: S }).map((d) => ({ ...d, label: 'sae.encode' }))
-        : [matmul(gpu, { a: acts.xIn, b: w.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' })];
+        : [matmul(gpu, { a: acts.xIn, b: whole(this.wEnc), bDtype: this.encDtype, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' })];
     const steps: Step[] = [
       saeNorm(gpu, {
         x: resid, bDec: w.bDec, xSae: acts.xSae, xIn: acts.xIn, stats: acts.stats, T, C,
@@ -140,12 +147,15 @@ export class Sae {
     return steps;
   }
 
+  private buffers(): GPUBuffer[] {
+    return [...Object.values(this.w), ...[this.wEnc, this.wEncT].flatMap((t) => t.parts.map((p) => p.buffer))];
+  }
+
   gpuBytes(): number {
-    return [...Object.values(this.w), ...this.wEncT.parts.map((p) => p.buffer)].reduce((a, b) => a + b.size, 0);
+    return this.buffers().reduce((a, b) => a + b.size, 0);
   }
 
   destroy(): void {
-    for (const b of Object.values(this.w)) b.destroy();
-    for (const p of this.wEncT.parts) p.buffer.destroy();
+    for (const b of this.buffers()) b.destroy();
   }
 }

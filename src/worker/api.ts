@@ -1,12 +1,13 @@
 // The one interface between the UI and the engine, implemented by Engine (in the worker, and
 // directly in tests) and by the comlink proxy in client.ts. Every message type lives here.
-import type { AdapterDescription, GpuFeatures } from '../gpu/device';
+import type { WeightDtype } from '../gpu/buffers';
+import type { AdapterDescription, GpuFeatures, WeightChoice } from '../gpu/device';
 import type { Gpt2Config } from '../model/config';
 import type { SamplingOptions } from '../model/sampling';
 import type { SaeConfig, SaeOverrides } from '../sae/formats';
 import type { SteeringSpec } from '../sae/steering';
 
-export type { SteeringSpec };
+export type { SteeringSpec, WeightChoice, WeightDtype };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
 export type FileSource =
@@ -17,6 +18,8 @@ export type FileSource =
 export type ModelSource = FileSource & {
   /** Names the model goes by (e.g. "gpt2", "gpt2-small"), checked against an SAE's model_name. */
   names?: string[];
+  /** Weight storage on the GPU (default 'auto': f16 where the adapter has shader-f16). */
+  weights?: WeightChoice;
 };
 
 /**
@@ -75,6 +78,9 @@ export interface ModelInfo {
   nParams: number;
   /** Bytes of weights on the GPU. */
   weightBytes: number;
+  /** How the matrices are stored (biases and layer norms are always f32), and what was asked. */
+  weightDtype: WeightDtype;
+  weightChoice: WeightChoice;
   loadMs: number;
 }
 
@@ -84,8 +90,7 @@ export interface GpuMemory {
   kvCache: number;
   sae: number;
   total: number;
-  /** 'f32' everywhere for now: shader-f16 weights are not implemented yet. */
-  weightDtype: 'f32';
+  weightDtype: WeightDtype;
   shaderF16Available: boolean;
 }
 

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { EngineStateError } from '../errors';
 import { readBuffer } from '../gpu/buffers';
-import { checkAlive, requestGpu, withErrorScopes } from '../gpu/device';
+import { checkAlive, chooseWeightDtype, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
 import { saeGather } from '../kernels/sae_gather';
 import { parseGpt2Config } from '../model/config';
@@ -85,7 +85,9 @@ export class Engine implements EngineApi {
       this.analyzed = null;
       this.analyzedFresh = false;
       const gpu = this.gpu;
-      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights));
+      const weightChoice = source.weights ?? 'auto';
+      const weightDtype = chooseWeightDtype(weightChoice, gpu.ctx.features);
+      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights, weightDtype));
       progress({ stage: 'compile', loaded: 0, total: 1 });
       await model.warm();
       checkAlive(gpu.ctx);
@@ -99,7 +101,9 @@ export class Engine implements EngineApi {
         adapter: gpu.ctx.adapter,
         features: gpu.ctx.features,
         nParams,
-        weightBytes: nParams * 4,
+        weightBytes: model.gpuBytes().weights,
+        weightDtype,
+        weightChoice,
         loadMs: performance.now() - t0,
       };
       progress({ stage: 'ready', loaded: 1, total: 1 });
@@ -113,7 +117,7 @@ export class Engine implements EngineApi {
 
   async memory(): Promise<GpuMemory | null> {
     if (!this.model || !this.gpu) return null;
-    return { ...this.model.gpuBytes(), weightDtype: 'f32', shaderF16Available: this.gpu.ctx.features.shaderF16 };
+    return { ...this.model.gpuBytes(), weightDtype: this.model.weightDtype, shaderF16Available: this.gpu.ctx.features.shaderF16 };
   }
 
   private ready(): { model: Gpt2; tokenizer: TextTokenizer } {
@@ -150,7 +154,7 @@ export class Engine implements EngineApi {
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
       const gpu = this.gpu!;
       // the new SAE is built before the old one goes, so a refused SAE leaves the old in place
-      const sae = await withErrorScopes(gpu.ctx, 'uploading the SAE', () => new Sae(gpu, parsed.cfg, parsed.weights));
+      const sae = await withErrorScopes(gpu.ctx, 'uploading the SAE', () => new Sae(gpu, parsed.cfg, parsed.weights, model.weightDtype));
       model.sae?.destroy();
       model.attachSae(sae, topK);
       this.maxActs = source.maxActivations ?? null;

@@ -34,6 +34,24 @@ describe('Engine', () => {
     await engine.dispose();
   });
 
+  it("stores weights as the adapter suits ('auto'), or as asked, and reports it with the memory in use", async () => {
+    const { engine, source, info } = await loaded();
+    // 'auto': f16 exactly where the adapter has shader-f16 (SwiftShader has not)
+    expect(info.weightChoice).toBe('auto');
+    expect(info.weightDtype).toBe(info.features.shaderF16 ? 'f16' : 'f32');
+    const mem32 = (await engine.memory())!;
+    const f16 = await engine.load({ ...source, weights: 'f16' });
+    expect([f16.weightChoice, f16.weightDtype]).toEqual(['f16', 'f16']);
+    const mem16 = (await engine.memory())!;
+    expect(mem16.weightDtype).toBe('f16');
+    expect(mem16.shaderF16Available).toBe(info.features.shaderF16);
+    expect(f16.weightBytes).toBe(mem16.weights);
+    if (info.weightDtype === 'f32') expect(mem16.weights).toBeLessThan(0.6 * mem32.weights);
+    const res = await engine.forward({ text: 'the cat', logits: 'all' });
+    expect(res.logits.every(Number.isFinite)).toBe(true);
+    await engine.dispose();
+  });
+
   it('the same seed gives the same tokens, streamed one event per token', async () => {
     const { engine } = await loaded();
     const events: GenerateEvent[] = [];

@@ -84,6 +84,32 @@ describe('bundled model against PyTorch fixtures', () => {
     await engine.dispose();
   });
 
+  it('with f16 weights, gives the logits and SAE activations of PyTorch with the same weights rounded to halves', async () => {
+    const engine = new Engine();
+    const m = await engine.load({ kind: 'url', baseUrl: MODEL, weights: 'f16' });
+    expect(m.weightDtype).toBe('f16');
+    expect((await engine.memory())!.weightDtype).toBe('f16');
+    const sae = await engine.loadSae({ kind: 'url', baseUrl: SAE_DIR, topK: 16 });
+    const S = sae.config.dSae;
+    for (const [i, p] of info.prompts.entries()) {
+      const ids = toInts(fx.tensors.get(`p${i}.input_ids`)!);
+      const res = await engine.forward({ ids, logits: 'all' });
+      const ref = t(`p${i}.f16.logits`);
+      console.log(
+        `[glassbox] fixture p${i} f16: max |logit diff| ${compare(res.logits, ref, 0, 0).maxDiff.toExponential(2)} vs PyTorch f16-rounded, ` +
+          `${compare(res.logits, t(`p${i}.logits`), 0, 0).maxDiff.toExponential(2)} vs PyTorch f32`,
+      );
+      expectClose(`p${i} f16 logits`, res.logits, ref, 1e-3, 0);
+      const a = await engine.analyze({ text: p.text });
+      const acts = t(`p${i}.f16.sae.feature_acts`);
+      for (let j = 0; j < a.topIdx.length; j++) {
+        const id = a.topIdx[j];
+        if (id !== NO_FEATURE) expect(Math.abs(a.topVal[j] - acts[Math.floor(j / a.k) * S + id]), `p${i} f16 feature ${id}`).toBeLessThan(1e-3);
+      }
+    }
+    await engine.dispose();
+  });
+
   it('gives the clamp-steered logits of the fixture (feature at 10x its max activation)', async () => {
     const gpu = await getGpu();
     const cfg = parseGpt2Config(new TextDecoder().decode(await get(`${MODEL}config.json`)));

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { Gpt2 } from '../../src/model/gpt2';
 import { gpt2Ref } from '../../src/reference/gpt2';
 import { Rng } from '../../src/model/rng';
-import { argmaxRows, compare, expectClose } from '../util';
+import { argmaxRows, compare, expectClose, expectTopkClose } from '../util';
+import { roundToHalf } from '../../src/gpu/f16';
+import { expectedShapes, type Gpt2Config } from '../../src/model/config';
+import type { Weights } from '../../src/model/weights';
+import { saeRef } from '../../src/reference/sae';
 import { randomModel } from '../helpers/load_model';
 import { getGpu } from './gpu';
 import { Sae } from '../../src/sae/sae';
@@ -91,6 +95,72 @@ describe('GPT-2 forward', () => {
     const ids = [1000, 0, 299, 300, 600, 999];
     const got = await model.forward(ids, { logits: 'all' });
     expectClose('logits, split wte', got.logits, gpt2Ref(cfg, weights, ids).logits, 1e-3, 0);
+    model.destroy();
+  });
+});
+
+// f16 weight storage: the same forward with the matrices (and the SAE's W_enc) stored as halves,
+// against the CPU reference given the same weights rounded to halves, so the match is as tight
+// as in f32. Prefill, decode through the KV cache, the SAE at its hook, and a split wte.
+describe('GPT-2 forward, f16 weights', () => {
+  const halve = (cfg: Gpt2Config, w: Weights): Weights =>
+    new Map([...expectedShapes(cfg)].map(([name, shape]) => [name, shape.length === 2 ? roundToHalf(w.get(name)!) : w.get(name)!]));
+
+  it('prefill logits, hooks and SAE top-k match the reference with f16-rounded weights; decode matches prefill', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 11 });
+    const files = randomSaeLensFiles({ dIn: 96, dSae: 64, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 4 });
+    const saeCfg = parseSaeLensConfig(new TextDecoder().decode(files['cfg.json']));
+    const saeW = saeLensWeights(parseSafetensors(files['sae_weights.safetensors'], 'sae.safetensors'), saeCfg);
+    const model = new Gpt2(gpu, cfg, weights, 'f16');
+    const K = 8;
+    model.attachSae(new Sae(gpu, saeCfg, saeW, 'f16'), K);
+    const f32Model = new Gpt2(gpu, cfg, weights);
+    expect(model.gpuBytes().weights).toBeLessThan(0.6 * f32Model.gpuBytes().weights);
+    f32Model.destroy();
+    const rng = new Rng(12);
+    const ids = Array.from({ length: 67 }, () => rng.int(cfg.vocabSize));
+    const hook = 'blocks.1.hook_resid_pre';
+    const got = await model.forward(ids, { logits: 'all', hooks: [hook] });
+    const ref = gpt2Ref(cfg, halve(cfg, weights), ids);
+    const exact = gpt2Ref(cfg, weights, ids);
+    const V = cfg.vocabSize;
+    console.log(
+      `[glassbox] f16 weights (L=2, C=96, V=1001, T=67): max |logit diff| ${compare(got.logits, ref.logits, 0, 0).maxDiff.toExponential(2)} ` +
+        `vs the f16-rounded reference, ${compare(got.logits, exact.logits, 0, 0).maxDiff.toExponential(2)} vs the f32 one`,
+    );
+    expectClose('f16 logits', got.logits, ref.logits, 1e-3, 0);
+    expect(argmaxRows(got.logits, ids.length, V)).toEqual(argmaxRows(ref.logits, ids.length, V));
+    expectClose('f16 hook', got.hooks[hook], ref.hooks[hook], 1e-4, 1e-4);
+    const saeHalf = new Map(saeW);
+    saeHalf.set('W_enc', roundToHalf(saeW.get('W_enc')!));
+    const saeExpected = saeRef(saeCfg, saeHalf, ref.hooks[hook], ids.length, K);
+    expectTopkClose('f16 SAE', got.sae!.topIdx, got.sae!.topVal, saeExpected.top);
+    // decode: the last 3 tokens one at a time (matvec, and the logits kernel over W_enc^T)
+    model.reset();
+    await model.forward(ids.slice(0, 64), { logits: 'none' });
+    for (let t = 64; t < ids.length; t++) {
+      const step = await model.forward([ids[t]], { logits: 'last' });
+      expectClose(`f16 decode t=${t}`, step.logits, got.logits.subarray(t * V, (t + 1) * V), 1e-4, 0);
+      expectTopkClose(`f16 SAE decode t=${t}`, step.sae!.topIdx, step.sae!.topVal, {
+        idx: saeExpected.top.idx.subarray(t * K, (t + 1) * K),
+        val: saeExpected.top.val.subarray(t * K, (t + 1) * K),
+      });
+    }
+    model.sae!.destroy();
+    model.destroy();
+  });
+
+  it('splits an f16 wte by its f16 size', async () => {
+    const gpu = await getGpu();
+    const { cfg, weights } = randomModel({ ...spec, seed: 13 });
+    const saved = gpu.ctx.maxBinding;
+    gpu.ctx.maxBinding = 400 * cfg.dModel * 2; // 400 rows of halves: wte (1001 rows) -> 3 parts
+    const model = new Gpt2(gpu, cfg, weights, 'f16');
+    gpu.ctx.maxBinding = saved;
+    const ids = [1000, 0, 399, 400, 800, 999];
+    const got = await model.forward(ids, { logits: 'all' });
+    expectClose('logits, split f16 wte', got.logits, gpt2Ref(cfg, halve(cfg, weights), ids).logits, 1e-3, 0);
     model.destroy();
   });
 });

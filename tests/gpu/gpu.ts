@@ -2,7 +2,8 @@
 // so every GPU test fails (never skips) on a machine without WebGPU.
 import { checkAlive, requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
-import { uploadBuffer, createBuffer, readF32 } from '../../src/gpu/buffers';
+import { uploadBuffer, createBuffer, readF32, type WeightDtype } from '../../src/gpu/buffers';
+import { roundToHalf, toHalf } from '../../src/gpu/f16';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -13,6 +14,12 @@ export function getGpu(): Promise<Gpu> {
 
 export function upload(g: Gpu, data: Float32Array | Uint32Array, label = 'input'): GPUBuffer {
   return uploadBuffer(g.device, label, data);
+}
+
+/** A weight stored as dtype, and the f32 values a reference should use (f16 rounds them). */
+export function uploadWeight(g: Gpu, data: Float32Array, dtype: WeightDtype): { buf: GPUBuffer; ref: Float32Array } {
+  if (dtype === 'f32') return { buf: upload(g, data, 'weight'), ref: data };
+  return { buf: uploadBuffer(g.device, 'weight (f16)', toHalf(data)), ref: roundToHalf(data) };
 }
 
 export function empty(g: Gpu, elems: number, label = 'output'): GPUBuffer {

@@ -2,26 +2,30 @@ import { describe, it } from 'vitest';
 import { logits } from '../../src/kernels/logits';
 import { logitsRef } from '../../src/reference/logits';
 import { uploadTensor } from '../../src/gpu/buffers';
+import { roundToHalf } from '../../src/gpu/f16';
 import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
 import { empty, getGpu, read, upload } from './gpu';
 
 describe('logits', () => {
   // V not a multiple of 64 (or of the 8 rows per workgroup); wte split into parts; all rows or
-  // just the last one.
-  for (const [T, C, V, row0, R, maxRows] of [
-    [1, 96, 1001, 0, 1, 1001],
-    [5, 36, 77, 4, 1, 30],
-    [6, 96, 515, 0, 6, 200],
-  ]) {
-    it(`T=${T} C=${C} V=${V} rows ${row0}..${row0 + R} parts of ${maxRows}`, async () => {
-      const g = await getGpu();
-      const rng = new Rng(T + C * 3 + V);
-      const x = rng.array(T * C);
-      const wte = rng.array(V * C);
-      const out = empty(g, R * V);
-      g.run(logits(g, { x: upload(g, x), wte: uploadTensor(g.device, 'wte', [V, C], wte, maxRows * C * 4), out, row0, R, C, V }));
-      expectClose('logits', await read(g, out, R * V), logitsRef(x, wte, row0, R, C, V));
-    });
+  // just the last one; wte stored as f32 and as f16.
+  for (const dtype of ['f32', 'f16'] as const) {
+    for (const [T, C, V, row0, R, maxRows] of [
+      [1, 96, 1001, 0, 1, 1001],
+      [5, 36, 77, 4, 1, 30],
+      [6, 96, 515, 0, 6, 200],
+    ]) {
+      it(`${dtype} T=${T} C=${C} V=${V} rows ${row0}..${row0 + R} parts of ${maxRows}`, async () => {
+        const g = await getGpu();
+        const rng = new Rng(T + C * 3 + V);
+        const x = rng.array(T * C);
+        const wte = rng.array(V * C);
+        const out = empty(g, R * V);
+        const wteGpu = uploadTensor(g.device, 'wte', [V, C], wte, maxRows * C * (dtype === 'f16' ? 2 : 4), dtype);
+        g.run(logits(g, { x: upload(g, x), wte: wteGpu, out, row0, R, C, V }));
+        expectClose('logits', await read(g, out, R * V), logitsRef(x, dtype === 'f16' ? roundToHalf(wte) : wte, row0, R, C, V));
+      });
+    }
   }
 });

@@ -7,38 +7,68 @@ import { matmulRef } from '../../src/reference/matmul';
 import { matvecRef } from '../../src/reference/matvec';
 import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
-import { empty, getGpu, read, upload } from './gpu';
+import { empty, getGpu, read, upload, uploadWeight } from './gpu';
 
-describe('matmul', () => {
-  // M, N, K: block edges (4 rows, 32 rows and 32 columns per workgroup) crossed, under- and over-shot,
-  // and GPT-2-like shapes.
-  for (const [M, N, K] of [[2, 4, 4], [7, 288, 96], [65, 36, 20], [128, 3 * 768, 768], [100, 96, 384], [33, 260, 1028]]) {
-    it(`M=${M} N=${N} K=${K}`, async () => {
-      const g = await getGpu();
-      const rng = new Rng(M * 31 + N * 7 + K);
-      const a = rng.array(M * K);
-      const b = rng.array(K * N, 0.1);
-      const bias = rng.array(N);
-      const out = empty(g, M * N);
-      g.run([matmul(g, { a: upload(g, a), b: upload(g, b), bias: upload(g, bias), out, M, N, K })]);
-      expectClose('matmul', await read(g, out, M * N), matmulRef(a, b, bias, M, N, K));
-    });
-  }
-});
+// Each kernel runs with its weight stored as f32 and as f16; the f16 reference uses the same
+// weights rounded to halves, so both must match to f32 accuracy.
+for (const dtype of ['f32', 'f16'] as const) {
+  describe(`matmul, ${dtype} weights`, () => {
+    // M, N, K: block edges (4 rows, 32 rows and 32 columns per workgroup) crossed, under- and over-shot,
+    // and GPT-2-like shapes.
+    for (const [M, N, K] of [[2, 4, 4], [7, 288, 96], [65, 36, 20], [128, 3 * 768, 768], [100, 96, 384], [33, 260, 1028]]) {
+      it(`M=${M} N=${N} K=${K}`, async () => {
+        const g = await getGpu();
+        const rng = new Rng(M * 31 + N * 7 + K);
+        const a = rng.array(M * K);
+        const b = uploadWeight(g, rng.array(K * N, 0.1), dtype);
+        const bias = rng.array(N);
+        const out = empty(g, M * N);
+        g.run([matmul(g, { a: upload(g, a), b: b.buf, bDtype: dtype, bias: upload(g, bias), out, M, N, K })]);
+        expectClose('matmul', await read(g, out, M * N), matmulRef(a, b.ref, bias, M, N, K));
+      });
+    }
+  });
 
-describe('matvec', () => {
-  for (const [N, K] of [[4, 1], [288, 96], [36, 17], [4, 1030], [3072, 768], [68, 3]]) {
-    it(`N=${N} K=${K}`, async () => {
-      const g = await getGpu();
-      const rng = new Rng(N * 13 + K);
-      const x = rng.array(K);
-      const w = rng.array(K * N, 0.1);
-      const bias = rng.array(N);
-      const out = empty(g, N);
-      g.run([matvec(g, { x: upload(g, x), w: upload(g, w), bias: upload(g, bias), out, N, K })]);
-      expectClose('matvec', await read(g, out, N), matvecRef(x, w, bias, N, K));
-    });
-  }
+  describe(`matvec, ${dtype} weights`, () => {
+    for (const [N, K] of [[4, 1], [288, 96], [36, 17], [4, 1030], [3072, 768], [68, 3]]) {
+      it(`N=${N} K=${K}`, async () => {
+        const g = await getGpu();
+        const rng = new Rng(N * 13 + K);
+        const x = rng.array(K);
+        const w = uploadWeight(g, rng.array(K * N, 0.1), dtype);
+        const bias = rng.array(N);
+        const out = empty(g, N);
+        g.run([matvec(g, { x: upload(g, x), w: w.buf, wDtype: dtype, bias: upload(g, bias), out, N, K })]);
+        expectClose('matvec', await read(g, out, N), matvecRef(x, w.ref, bias, N, K));
+      });
+    }
+  });
+}
+
+describe('f16 weights', () => {
+  it('really are halves, and the product stays within half precision of the f32 one', async () => {
+    const g = await getGpu();
+    const [N, K] = [256, 768];
+    const rng = new Rng(99);
+    const x = rng.array(K);
+    const w = rng.array(K * N, 0.05);
+    const bias = new Float32Array(N);
+    const out = empty(g, N);
+    g.run([matvec(g, { x: upload(g, x), w: uploadWeight(g, w, 'f16').buf, wDtype: 'f16', bias: upload(g, bias), out, N, K })]);
+    const got = await read(g, out, N);
+    const exact = matvecRef(x, w, bias, N, K);
+    // Rounding each weight to 11 significant bits perturbs the product by about 2^-12 (rms,
+    // relative); a wrong unpack (halves swapped, say) would be off by order 1.
+    let err = 0;
+    let ref = 0;
+    for (let n = 0; n < N; n++) {
+      err += (got[n] - exact[n]) ** 2;
+      ref += exact[n] ** 2;
+    }
+    const relRms = Math.sqrt(err / ref);
+    expect(relRms).toBeGreaterThan(2 ** -16);
+    expect(relRms).toBeLessThan(2 ** -10);
+  });
 });
 
 // The fused epilogues: GELU (mlp.c_fc) and the residual add (attn and mlp c_proj), for both

@@ -18,7 +18,7 @@ import { NO_FEATURE } from '../../src/kernels/sae_topk';
 import type { SteeringEntry } from '../../src/kernels/steer';
 import type { SaeArchitecture } from '../../src/kernels/sae_encode';
 import type { NormalizeActivations } from '../../src/kernels/sae_norm';
-import { expectClose } from '../util';
+import { expectClose, expectTopkClose } from '../util';
 import { randomModelSource } from '../helpers/files_source';
 import { randomGemmaScopeNpz, randomSaeLensFiles, type RandomSaeSpec } from '../helpers/random_sae';
 import { getGpu } from './gpu';
@@ -36,15 +36,6 @@ function modelFromSource(source: ReturnType<typeof randomModelSource>) {
 function saeFromFiles(files: Record<string, ArrayBuffer>) {
   const cfg = parseSaeLensConfig(new TextDecoder().decode(files['cfg.json']));
   return { cfg, weights: saeLensWeights(parseSafetensors(files['sae_weights.safetensors'], 'sae_weights.safetensors'), cfg) };
-}
-
-/** Top-k lists agree: values within tolerance, ids equal wherever the order is not a near-tie. */
-function expectTopkClose(name: string, idx: Uint32Array, val: Float32Array, ref: { idx: Uint32Array; val: Float32Array }) {
-  expectClose(`${name} values`, val, ref.val, 1e-3, 1e-3);
-  for (let i = 0; i < idx.length; i++) {
-    const nearTie = [i - 1, i + 1].some((j) => j >= 0 && j < idx.length && Math.abs(ref.val[j] - ref.val[i]) < 1e-3);
-    if (!nearTie && ref.val[i] > 1e-3) expect(idx[i], `${name} id at ${i}`).toBe(ref.idx[i]);
-  }
 }
 
 describe('SAE in the forward pass (Engine.analyze)', () => {
