@@ -1,10 +1,6 @@
 // GPU buffers: upload, readback, and tensors split along dim 0 when one exceeds the adapter's
 // storage binding limit (GPT-2's fp32 wte, [50257, 768] = 154 MB, is over the default 128 MiB).
-import { toHalf } from './f16';
-
-/** How weights are stored on the GPU: f32, or f16 halves read with unpack2x16float. */
-export type WeightDtype = 'f32' | 'f16';
-export const DTYPE_BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2 };
+import { DTYPE_BYTES, toHalf, type WeightDtype } from './f16';
 
 /** A row-major tensor on the GPU. `parts` holds consecutive row ranges of dim 0. */
 export interface GpuTensor {

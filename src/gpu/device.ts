@@ -1,7 +1,7 @@
 // Adapter and device: request the limits a model needs, detect optional features, and turn
 // device loss and uncaptured errors into typed errors.
 import { GpuDeviceLost, GpuOutOfMemory, GpuValidationError, WebGPUUnavailable } from '../errors';
-import type { WeightDtype } from './buffers';
+import type { WeightDtype } from './f16';
 
 export interface GpuFeatures {
   shaderF16: boolean;

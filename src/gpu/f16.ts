@@ -2,6 +2,10 @@
 // words with unpack2x16float (core WGSL), so f16 weights halve memory and bandwidth; the
 // arithmetic stays f32.
 
+/** How weights are stored on the GPU: f32, or f16 halves read with unpack2x16float. */
+export type WeightDtype = 'f32' | 'f16';
+export const DTYPE_BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2 };
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

@@ -1,6 +1,6 @@
 // Compute pipelines, compiled once per (shader, override constants) and cached. Shader sources
 // come from shaders/*.wgsl through Vite's ?raw import, so the WGSL stays in real .wgsl files.
-import type { WeightDtype } from './buffers';
+import type { WeightDtype } from './f16';
 
 const sources = import.meta.glob(['../../shaders/*.wgsl', '../../shaders/common/*.wgsl'], {
   query: '?raw',

@@ -1,4 +1,4 @@
-import { DTYPE_BYTES, type WeightDtype } from '../gpu/buffers';
+import { DTYPE_BYTES, type WeightDtype } from '../gpu/f16';
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import { weightOp } from '../gpu/pipelines';
 import { holds, positiveInts } from './check';

@@ -6,7 +6,8 @@
 //   at the SAE's hook: encode -> top-k per token -> error -> steering edit, then continue
 //   logits = ln_f(x) @ wte^T, only at the rows asked for
 // Plans (the dispatch lists) are built once per (T, options) and cached.
-import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor, type WeightDtype } from '../gpu/buffers';
+import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
+import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { weightOp } from '../gpu/pipelines';
 import { attention } from '../kernels/attention';

@@ -1,5 +1,6 @@
 // Checkpoint tensors, checked against config.json before anything reaches the GPU.
 import { ModelFileError } from '../errors';
+import { DTYPE_BYTES, type WeightDtype } from '../gpu/f16';
 import { expectedShapes, type Gpt2Config } from './config';
 import { toFloat32, type Safetensors } from './safetensors';
 
@@ -30,11 +31,15 @@ export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
   return out;
 }
 
-/** Bytes of weights one decode step reads (every matrix once, one row of wte/wpe, plus wte for the LM head). */
-export function decodeBytesPerStep(cfg: Gpt2Config): number {
-  let n = 0;
+/**
+ * Bytes of weights one decode step reads: every tensor once (wte as the LM head), plus one row
+ * each of wte and wpe for the embedding. Matrices are stored as `dtype`, vectors as f32.
+ */
+export function decodeBytesPerStep(cfg: Gpt2Config, dtype: WeightDtype = 'f32'): number {
+  const w = DTYPE_BYTES[dtype];
+  let n = 2 * cfg.dModel * w;
   for (const [name, shape] of expectedShapes(cfg)) {
-    if (name !== 'wpe.weight') n += shape.reduce((a, b) => a * b, 1);
+    if (name !== 'wpe.weight') n += shape.reduce((a, b) => a * b, 1) * (shape.length === 2 ? w : 4);
   }
-  return (n + 2 * cfg.dModel) * 4;
+  return n;
 }

@@ -2,7 +2,8 @@
 // centring, normalization, b_dec), encode (matmul or matvec, then the nonlinearity), top-k per
 // token, sparse decode, the reconstruction error, and the steering edit of the residual.
 import { SaeCompatibilityError } from '../errors';
-import { createBuffer, uploadBuffer, uploadTensor, whole, type GpuTensor, type WeightDtype } from '../gpu/buffers';
+import { createBuffer, uploadBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
+import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { matmul } from '../kernels/matmul';
 import { logits as logitsOp } from '../kernels/logits';

@@ -1,6 +1,6 @@
 // The one interface between the UI and the engine, implemented by Engine (in the worker, and
 // directly in tests) and by the comlink proxy in client.ts. Every message type lives here.
-import type { WeightDtype } from '../gpu/buffers';
+import type { WeightDtype } from '../gpu/f16';
 import type { AdapterDescription, GpuFeatures, WeightChoice } from '../gpu/device';
 import type { Gpt2Config } from '../model/config';
 import type { SamplingOptions } from '../model/sampling';

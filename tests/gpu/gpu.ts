@@ -2,8 +2,8 @@
 // so every GPU test fails (never skips) on a machine without WebGPU.
 import { checkAlive, requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
-import { uploadBuffer, createBuffer, readF32, type WeightDtype } from '../../src/gpu/buffers';
-import { roundToHalf, toHalf } from '../../src/gpu/f16';
+import { uploadBuffer, createBuffer, readF32 } from '../../src/gpu/buffers';
+import { roundToHalf, toHalf, type WeightDtype } from '../../src/gpu/f16';
 
 let gpu: Promise<Gpu> | null = null;
 

@@ -11,6 +11,7 @@ describe('URL state', () => {
       sampling: { temperature: 0.7, topK: 0, topP: 0.9 },
       seed: 7,
       maxNewTokens: 64,
+      hub: 'http://127.0.0.1:8080/mirror',
     };
     expect(readUrl(writeUrl(s))).toEqual(s);
   });

@@ -1,6 +1,7 @@
 // The benchmark page: copy-kernel bandwidth, then prefill and decode on the bundled model (when
-// present) and on a random-weight model with GPT-2 small's exact shapes. Results go to
-// window.__bench for tools/bench/run.mjs.
+// present) and on a random-weight model with GPT-2 small's exact shapes, with f32 weights and
+// with f16 ones (the automatic choice where the adapter has shader-f16; measured here either
+// way, and labelled so). Results go to window.__bench for tools/bench/run.mjs.
 import { requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
 import { createBuffer } from '../../src/gpu/buffers';
@@ -13,6 +14,8 @@ import { decodeBytesPerStep, gpt2Weights, type Weights } from '../../src/model/w
 import { readSourceFile } from '../../src/store/sources';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { uploadBuffer } from '../../src/gpu/buffers';
+import { chooseWeightDtype } from '../../src/gpu/device';
+import type { WeightDtype } from '../../src/gpu/f16';
 import { Sae } from '../../src/sae/sae';
 import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
 
@@ -97,9 +100,9 @@ async function timeForward(model: Gpt2, ids: number[], runs: number, label?: str
 }
 
 /** Prefill, decode and a prompt's forward pass; the roofline floor is filled in by main(). */
-async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, latencyIds?: number[]) {
-  log(`${name}: uploading (${cfg.nLayers} layers, C=${cfg.dModel}, V=${cfg.vocabSize})`);
-  const model = new Gpt2(gpu, cfg, weights);
+async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weights, dtype: WeightDtype, latencyIds?: number[]) {
+  log(`${name}: uploading (${cfg.nLayers} layers, C=${cfg.dModel}, V=${cfg.vocabSize}, ${dtype} weights)`);
+  const model = new Gpt2(gpu, cfg, weights, dtype);
   await model.warm();
   const T = Math.min(128, cfg.nCtx);
   const ids = Array.from({ length: T }, (_, i) => (i * 7919) % cfg.vocabSize);
@@ -123,6 +126,9 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
   const msPerStep = median(stepMs);
   const result = {
     name,
+    weightDtype: dtype,
+    /** Whether 'auto' would pick this dtype on this adapter (f16 needs shader-f16). */
+    autoChoice: chooseWeightDtype('auto', gpu.ctx.features) === dtype,
     config: cfg,
     prefill: { T, ms: prefillMs, tokensPerSec: T / (prefillMs / 1000) },
     decode: {
@@ -131,7 +137,7 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
       msPerStep,
       meanMsPerStep: stepMs.reduce((a, b) => a + b, 0) / steps,
       tokensPerSec: 1000 / msPerStep,
-      bytesPerStep: decodeBytesPerStep(cfg),
+      bytesPerStep: decodeBytesPerStep(cfg, dtype),
       floorMs: NaN,
       rooflineRatio: NaN,
     },
@@ -144,7 +150,7 @@ async function benchModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights: Weig
 }
 
 /** SAE encode + top-k per token at GPT-2 small's residual (C=768) and S=24576, as res-jb has. */
-async function benchSae(gpu: Gpu, decodeMsPerStep: number) {
+async function benchSae(gpu: Gpu, decodeMsPerStep: number, dtype: WeightDtype) {
   const [C, S, K] = [768, 24576, 32];
   let seed = 99;
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => {
@@ -158,7 +164,7 @@ async function benchSae(gpu: Gpu, decodeMsPerStep: number) {
   const weights: SaeWeights = new Map([
     ['W_enc', rand(C * S, 0.2)], ['W_dec', rand(S * C, 0.2)], ['b_dec', rand(C, 0.1)], ['b_enc', rand(S, 0.2).map((v) => v - 0.15)],
   ]);
-  const sae = new Sae(gpu, cfg, weights);
+  const sae = new Sae(gpu, cfg, weights, dtype);
   const out: Record<string, number> = {};
   for (const T of [1, 64]) {
     const acts = sae.allocActs(T, K);
@@ -172,12 +178,13 @@ async function benchSae(gpu: Gpu, decodeMsPerStep: number) {
       if (i > 0) times.push(performance.now() - t0);
     }
     out[`T${T}`] = median(times) / T;
-    log(`  SAE encode + top-k, T=${T}: ${(median(times) / T).toFixed(1)} ms/token (${(median(times) / T / decodeMsPerStep).toFixed(3)} of a decode step)`);
+    log(`  SAE encode + top-k, W_enc ${dtype}, T=${T}: ${(median(times) / T).toFixed(1)} ms/token (${(median(times) / T / decodeMsPerStep).toFixed(3)} of a decode step)`);
     Object.values(acts).forEach((b) => b.destroy());
     resid.destroy();
   }
   sae.destroy();
   return {
+    encDtype: dtype,
     dSae: S, dIn: C, k: K,
     msPerTokenDecode: out.T1,
     msPerTokenBatched64: out.T64,
@@ -200,14 +207,20 @@ async function main() {
     const tok = TextTokenizer.fromJson(new TextDecoder().decode((await readSourceFile(src, 'tokenizer.json', false))!), null);
     // the playground analyses the prompt plus the one typed character
     const latencyIds = tok.encode(LATENCY_PROMPT + ' s');
-    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg), latencyIds));
+    const weights = gpt2Weights(parseSafetensors(st!, 'model.safetensors'), cfg);
+    models.push(await benchModel(gpu, 'glassbox-mini (bundled)', cfg, weights, 'f32', latencyIds));
   }
+  const saes = [];
   if (only !== 'bundled') {
     const cfg = parseGpt2Config(JSON.stringify({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 }));
-    models.push(await benchModel(gpu, 'GPT-2 small shapes (random weights, fp32)', cfg, randomWeights(cfg)));
+    const weights = randomWeights(cfg);
+    for (const dtype of ['f32', 'f16'] as const) {
+      const note = dtype === 'f16' && !gpu.ctx.features.shaderF16 ? ', not the automatic choice here: no shader-f16' : '';
+      const m = await benchModel(gpu, `GPT-2 small shapes (random weights, ${dtype}${note})`, cfg, weights, dtype);
+      models.push(m);
+      saes.push(await benchSae(gpu, m.decode.msPerStep, dtype));
+    }
   }
-  const gpt2 = models.find((m) => m.config.nLayers === 12);
-  const sae = gpt2 && only !== 'bundled' ? await benchSae(gpu, gpt2.decode.msPerStep) : null;
   const copyAfter = await copyBandwidth(gpu);
   log(`copy bandwidth after: ${copyAfter.toFixed(2)} GB/s`);
   // The bandwidth drifts during a run (other load on a CPU adapter): the floor uses the mean of
@@ -229,7 +242,7 @@ async function main() {
     rooflineDefinition:
       'decode ms/step ÷ (weight bytes read per step ÷ copy-kernel bandwidth, read+write bytes per second, mean of the measurements before and after)',
     models,
-    sae,
+    saes,
     latencyPrompt: LATENCY_PROMPT,
   };
 }

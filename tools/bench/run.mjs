@@ -43,9 +43,9 @@ try {
     console.log(`keystroke -> updated token strip (bundled model, ${l.promptTokens} tokens): ${l.medianMs.toFixed(0)} ms ` +
       `(${l.debounceMs} ms of it debounce) = ${l.ratioToForward.toFixed(2)}x one forward pass of the prompt (${l.forwardMs.toFixed(0)} ms)`);
   }
-  if (results.sae) {
-    const s = results.sae;
-    console.log(`SAE encode + top-k (S=${s.dSae}, C=${s.dIn}): ${s.msPerTokenDecode.toFixed(1)} ms/token at T=1 = ${s.ratioToDecodeStep.toFixed(3)} of a decode step; ` +
+  for (const s of results.saes) {
+    console.log(`SAE encode + top-k (S=${s.dSae}, C=${s.dIn}, W_enc ${s.encDtype}): ${s.msPerTokenDecode.toFixed(1)} ms/token at T=1 = ` +
+      `${s.ratioToDecodeStep.toFixed(3)} of a ${s.encDtype} decode step; ` +
       `${s.msPerTokenBatched64.toFixed(1)} ms/token batched at T=64 = ${s.ratioToDecodeStepBatched64.toFixed(3)}`);
   }
   console.log('wrote bench/results.json');

@@ -2,12 +2,18 @@
 // loading with progress (bytes, speed, time left), GPU memory, and errors.
 // Engine results are kept in $state.raw (typed arrays are never proxied).
 import type { EngineClient } from '../../worker/client';
-import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSource } from '../../worker/api';
+import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSource, WeightChoice } from '../../worker/api';
 import { MODELS, SAES } from '../../store/catalog';
 import { hubEndpoint, hubFolderUrl } from '../../store/hub';
 import type { FeatureCatalog } from './features.svelte';
 
 export type Status = 'loading' | 'ready' | 'error';
+
+const WEIGHTS_SETTING = 'glassbox-weights';
+const savedWeights = (): WeightChoice => {
+  const v = globalThis.localStorage?.getItem(WEIGHTS_SETTING);
+  return v === 'f16' || v === 'f32' ? v : 'auto';
+};
 
 /** What to load: the bundled model, a catalog entry from the Hub, or files the user picked. */
 export type ModelChoice =
@@ -23,6 +29,8 @@ export class EngineState {
   memory = $state.raw<GpuMemory | null>(null);
   error = $state.raw<{ name: string; message: string } | null>(null);
   choice = $state.raw<ModelChoice | null>(null);
+  /** Weight storage for the next load: a setting, kept across visits. */
+  weights = $state<WeightChoice>(savedWeights());
 
   constructor(
     readonly engine: EngineClient,
@@ -65,7 +73,14 @@ export class EngineState {
     };
   }
 
+  setWeights(w: WeightChoice): void {
+    this.weights = w;
+    if (w === 'auto') localStorage.removeItem(WEIGHTS_SETTING);
+    else localStorage.setItem(WEIGHTS_SETTING, w);
+  }
+
   async load(c: ModelChoice): Promise<boolean> {
+    const before = this.status === 'ready' ? this.choice : null;
     this.status = 'loading';
     this.error = null;
     this.choice = c;
@@ -74,13 +89,19 @@ export class EngineState {
       this.catalog.reset();
       const features = src.features ? this.catalog.load(src.features) : Promise.resolve();
       const onProgress = (p: LoadProgress) => (this.progress = p);
-      this.info = await this.engine.load(src.model, onProgress);
+      this.info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress);
       await features;
       this.sae = src.sae ? await this.engine.loadSae({ ...src.sae, maxActivations: src.features ? this.catalog.maxActs() : undefined }, onProgress) : null;
       this.memory = await this.engine.memory();
       this.status = 'ready';
       return true;
     } catch (e) {
+      if ((e as Error)?.name === 'DownloadCancelled' && before && before !== c) {
+        // back to what was loaded before (from its cache), telling how to resume the download
+        await this.load(before);
+        this.fail(e);
+        return false;
+      }
       this.fail(e);
       this.status = 'error';
       return false;

@@ -1,5 +1,5 @@
-// Shareable state in the URL: prompt, model, SAE, steering list, sampling and seed. Opening the
-// URL restores them. Compact, human-readable query parameters.
+// Shareable state in the URL: prompt, model, SAE, steering list, sampling and seed, and the Hub
+// endpoint when one was given (?hub=, see src/store/hub.ts). Opening the URL restores them. Compact, human-readable query parameters.
 import type { SamplingOptions } from '../../model/sampling';
 
 export interface SteerItem {
@@ -17,6 +17,8 @@ export interface UrlState {
   sampling: SamplingOptions;
   seed: number;
   maxNewTokens: number;
+  /** A Hub mirror given in the URL; kept so that reloads and shared links use it too. */
+  hub?: string;
 }
 
 export const DEFAULTS: UrlState = {
@@ -62,6 +64,7 @@ export function readUrl(search: string): UrlState {
     },
     seed: num(q.get('seed'), d.seed, (n) => Number.isInteger(n) && n >= 0),
     maxNewTokens: num(q.get('n'), d.maxNewTokens, (n) => Number.isInteger(n) && n >= 1 && n <= 512),
+    hub: q.get('hub') || undefined,
   };
 }
 
@@ -76,5 +79,6 @@ export function writeUrl(s: UrlState): string {
   q.set('topp', String(s.sampling.topP));
   q.set('seed', String(s.seed));
   q.set('n', String(s.maxNewTokens));
+  if (s.hub) q.set('hub', s.hub);
   return `?${q}`;
 }
