@@ -60,6 +60,8 @@ export class Engine implements EngineApi {
   async load(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
     return this.exclusive(async () => {
       const t0 = performance.now();
+      const weightChoice = source.weights ?? 'auto';
+      if (!['auto', 'f16', 'f32'].includes(weightChoice)) throw new EngineStateError(`weights must be 'auto', 'f16' or 'f32', got ${JSON.stringify(weightChoice)}`);
       const progress = (p: LoadProgress) => onProgress?.(p);
       // A lost device stays lost: loading again is how the user recovers, on a fresh device.
       if (!this.gpu || this.gpu.ctx.fatal) {
@@ -85,7 +87,6 @@ export class Engine implements EngineApi {
       this.analyzed = null;
       this.analyzedFresh = false;
       const gpu = this.gpu;
-      const weightChoice = source.weights ?? 'auto';
       const weightDtype = chooseWeightDtype(weightChoice, gpu.ctx.features);
       const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights, weightDtype));
       progress({ stage: 'compile', loaded: 0, total: 1 });

@@ -49,6 +49,8 @@ describe('Engine', () => {
     if (info.weightDtype === 'f32') expect(mem16.weights).toBeLessThan(0.6 * mem32.weights);
     const res = await engine.forward({ text: 'the cat', logits: 'all' });
     expect(res.logits.every(Number.isFinite)).toBe(true);
+    await expect(engine.load({ ...source, weights: 'f8' as 'f16' })).rejects.toMatchObject({ name: 'EngineStateError', message: expect.stringMatching(/weights must be/) });
+    expect((await engine.memory())!.weightDtype).toBe('f16'); // the loaded model stays
     await engine.dispose();
   });
 
