@@ -6,11 +6,12 @@ import { Engine } from '../../src/worker/engine';
 import type { LoadProgress } from '../../src/worker/api';
 import { hubFolderUrl } from '../../src/store/hub';
 import { clearDownloads, isCached } from '../../src/store/download';
-import { parseGpt2Config } from '../../src/model/config';
+import { expectedShapes, parseGpt2Config } from '../../src/model/config';
 import { parseSafetensors } from '../../src/model/safetensors';
 import { gpt2Weights } from '../../src/model/weights';
 import { gpt2Ref } from '../../src/reference/gpt2';
 import { expectClose } from '../util';
+import { roundToHalf } from '../../src/gpu/f16';
 
 const hub = inject('hubUrl');
 const log = async () => (await fetch(`${hub}/__log`)).json() as Promise<Array<{ path: string; range: string | null; status: number }>>;
@@ -95,17 +96,28 @@ describe('Hub downloads', () => {
     await engine.dispose();
   });
 
-  it("loads a model with GPT-2 small's exact shapes (~500 MB) and runs a forward pass that matches the CPU reference", async () => {
+  it("loads a model with GPT-2 small's exact shapes (~500 MB), in f32 and in f16, and runs forward passes that match the CPU reference", async () => {
     const baseUrl = hubFolderUrl(hub, 'test/gpt2-small-random');
+    const ids = [464, 3290, 286, 50256];
     const engine = new Engine();
-    const info = await engine.load({ kind: 'url', baseUrl, cache: true });
+    const info = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f32' });
     expect(info.config).toMatchObject({ nLayers: 12, dModel: 768, nHeads: 12, vocabSize: 50257, nCtx: 1024 });
     expect(info.nParams).toBe(124_439_808);
-    const res = await engine.forward({ ids: [464, 3290, 286, 50256], logits: 'last' });
+    const res = await engine.forward({ ids, logits: 'last' });
+    // the same files again, from the cache, stored as halves: wte (77 MB) now fits one binding
+    const info16 = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f16' });
+    expect(info16.weightDtype).toBe('f16');
+    expect(info16.weightBytes).toBeLessThan(0.51 * info.weightBytes);
+    console.log(`[glassbox] GPT-2 small shapes: weights on the GPU ${(info.weightBytes / 1e6).toFixed(0)} MB in f32, ${(info16.weightBytes / 1e6).toFixed(0)} MB in f16`);
+    const res16 = await engine.forward({ ids, logits: 'last' });
     await engine.dispose();
     const buf = await (await fetch(`${baseUrl}model.safetensors`)).arrayBuffer();
     const cfg = parseGpt2Config(await (await fetch(`${baseUrl}config.json`)).text());
-    const ref = gpt2Ref(cfg, gpt2Weights(parseSafetensors(buf, 'model.safetensors'), cfg), [464, 3290, 286, 50256]);
+    const weights = gpt2Weights(parseSafetensors(buf, 'model.safetensors'), cfg);
+    const ref = gpt2Ref(cfg, weights, ids);
     expectClose('GPT-2 small shapes, last-token logits', res.logits, ref.logits.subarray(3 * 50257), 1e-3, 0);
+    for (const [name, shape] of expectedShapes(cfg)) if (shape.length === 2) weights.set(name, roundToHalf(weights.get(name)!));
+    const ref16 = gpt2Ref(cfg, weights, ids);
+    expectClose('GPT-2 small shapes in f16, last-token logits', res16.logits, ref16.logits.subarray(3 * 50257), 1e-3, 0);
   });
 });
