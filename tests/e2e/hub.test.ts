@@ -1,8 +1,8 @@
 // GPT-2 from the Hub as a user gets it: the model picker, against a local server in the Hub's
 // layout (?hub=). The repos carry the catalog's real names but tiny GPT-2-layout files (full-size
 // loading is proven in tests/gpu/hub.test.ts): download with progress, cancel, resume with a
-// Range request, f16 weights chosen in the picker, features from an SAE without labels, then a
-// reload with the server gone, from the browser's cache.
+// Range request, f16 weights chosen in the picker, features from an SAE without labels, labels
+// imported from a URL, then a reload with the server gone: model, SAE and labels from the cache.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { HubServer } from '../helpers/hub_server';
@@ -27,6 +27,9 @@ beforeAll(async () => {
   hub.add(MODEL_REPO, 'tokenizer_config.json', BYTE_TOKENIZER_CONFIG);
   const sae = randomSaeLensFiles({ dIn: 96, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 8, modelName: 'gpt2-small' });
   for (const [name, buf] of Object.entries(sae)) hub.add(SAE_REPO, `blocks.1.hook_resid_pre/${name}`, new Uint8Array(buf));
+  // a Neuronpedia explanations export (the API's shape: string indices) for every feature
+  const explanations = Array.from({ length: 256 }, (_, i) => ({ modelId: 'gpt2-small', layer: '1-res-jb', index: String(i), description: `concept number ${i}` }));
+  hub.add('test/labels', 'explanations.json', JSON.stringify(explanations));
   hubUrl = await hub.start();
   browser = await launch();
 });
@@ -75,12 +78,25 @@ describe('models from the Hub', () => {
     expect([url.searchParams.get('model'), url.searchParams.get('sae'), url.searchParams.get('hub')]).toEqual(['gpt2', 'gpt2-small-res-jb/1', hubUrl]);
     await shot(page, '10-hub-loaded');
 
+    // labels: a Neuronpedia export imported from a URL names the features, and is kept
+    await page.getByTestId('open-models').click();
+    await picker.getByLabel('labels URL').fill(`${hubUrl}/test/labels/resolve/main/explanations.json`);
+    await picker.getByRole('button', { name: 'Import labels' }).click();
+    await expect.poll(() => picker.getByTestId('picker-message').textContent(), { timeout: 30_000 }).toMatch(/Imported 256 feature labels.*kept/);
+    await picker.getByRole('button', { name: 'close' }).click();
+    const labelled = async () => {
+      const row = page.getByTestId('feature-row').first();
+      return `${await row.textContent()}`.includes(`concept number ${await row.getAttribute('data-feature-id')}`);
+    };
+    await expect.poll(labelled, { timeout: 10_000 }).toBe(true);
+
     // 3. the Hub goes away; a reload opens the same model and SAE from the browser's cache
     await hub.stop();
     const requests = hub.log.length;
     await page.reload();
     await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/ready.*gpt2.*f16/s);
     await expect.poll(saeFeatures, { timeout: 60_000 }).toBe(true);
+    await expect.poll(labelled, { timeout: 10_000 }).toBe(true);
     expect(hub.log.length).toBe(requests);
     await shot(page, '11-hub-offline-reload');
     await page.context().close();

@@ -41,12 +41,13 @@ describe('feature labels without feature data', () => {
     expect(c.search('sea').map((s) => s.id)).toEqual([5]);
   });
 
-  it('imports a Neuronpedia explanations export', () => {
+  it('shows imported labels (src/store/labels.ts parses the exports), merged with earlier ones', () => {
     const c = new FeatureCatalog();
-    expect(c.importLabels([{ modelId: 'gpt2-small', layer: '6-res-jb', index: '12', description: ' the Golden Gate Bridge ' }])).toBe(1);
+    expect(c.addLabels(new Map([[12, 'the Golden Gate Bridge']]))).toBe(1);
     expect(c.label(12)).toBe('the Golden Gate Bridge');
-    expect(c.importLabels({ explanations: [{ index: 3, description: 'French words' }] })).toBe(2);
+    expect(c.addLabels(new Map([[3, 'French words']]))).toBe(2);
     expect(c.search('golden').map((s) => s.id)).toEqual([12]);
-    expect(() => c.importLabels({ nope: 1 })).toThrow(/Neuronpedia/);
+    c.reset();
+    expect(c.label(12)).toBe('feature 12');
   });
 });

@@ -5,6 +5,7 @@ import type { EngineClient } from '../../worker/client';
 import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSource, WeightChoice } from '../../worker/api';
 import { MODELS, SAES } from '../../store/catalog';
 import { hubEndpoint, hubFolderUrl } from '../../store/hub';
+import { loadLabels, saveLabels, type Labels } from '../../store/labels';
 import type { FeatureCatalog } from './features.svelte';
 
 export type Status = 'loading' | 'ready' | 'error';
@@ -46,6 +47,21 @@ export class EngineState {
     return { model: 'local', sae: '' };
   }
 
+  /** An SAE from local files was loaded onto the current model (from the picker). */
+  localSae = $state(false);
+
+  /** Where imported labels of the loaded SAE are cached: catalog SAEs only (local ones have no stable name). */
+  get labelKey(): string | null {
+    return this.choice?.kind === 'hub' && !this.localSae ? `${this.ids.model}/${this.ids.sae}` : null;
+  }
+
+  /** Labels imported by the user: shown at once, and cached for this SAE. */
+  async importLabels(labels: Labels): Promise<number> {
+    const n = this.catalog.addLabels(labels);
+    if (this.labelKey) await saveLabels(this.labelKey, this.catalog.imported);
+    return n;
+  }
+
   private sources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
     if (c.kind === 'bundled') {
       const root = `${import.meta.env.BASE_URL}models/${c.id}/`;
@@ -84,6 +100,7 @@ export class EngineState {
     this.status = 'loading';
     this.error = null;
     this.choice = c;
+    this.localSae = false;
     try {
       const src = this.sources(c);
       this.catalog.reset();
@@ -92,6 +109,8 @@ export class EngineState {
       this.info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress);
       await features;
       this.sae = src.sae ? await this.engine.loadSae({ ...src.sae, maxActivations: src.features ? this.catalog.maxActs() : undefined }, onProgress) : null;
+      const cached = this.labelKey ? await loadLabels(this.labelKey).catch(() => null) : null;
+      if (cached) this.catalog.addLabels(cached);
       this.memory = await this.engine.memory();
       this.status = 'ready';
       return true;

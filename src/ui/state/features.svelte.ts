@@ -71,18 +71,10 @@ export class FeatureCatalog {
     this.seenVersion++;
   }
 
-  /** A Neuronpedia explanations export: an array (or {explanations: [...]}) of {index, description}. */
-  importLabels(json: unknown): number {
-    const rows = (Array.isArray(json) ? json : (json as { explanations?: unknown[] })?.explanations) as Array<Record<string, unknown>> | undefined;
-    if (!Array.isArray(rows)) throw new Error('Not a Neuronpedia explanations export: expected an array of {index, description}.');
-    const m = new Map(this.imported);
-    for (const r of rows) {
-      const id = Number(r.index ?? r.featureIndex ?? r.feature);
-      const text = r.description ?? r.explanation;
-      if (Number.isInteger(id) && typeof text === 'string') m.set(id, text.trim());
-    }
-    this.imported = m;
-    return m.size;
+  /** Adds labels from a Neuronpedia export (see src/store/labels.ts); returns how many are known. */
+  addLabels(labels: Map<number, string>): number {
+    this.imported = new Map([...this.imported, ...labels]);
+    return this.imported.size;
   }
 
   async load(baseUrl: string): Promise<void> {
