@@ -18,6 +18,7 @@ import { chooseWeightDtype } from '../../src/gpu/device';
 import type { WeightDtype } from '../../src/gpu/f16';
 import { Sae } from '../../src/sae/sae';
 import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
+import { benchPeer } from './peer';
 
 declare global {
   interface Window {
@@ -221,6 +222,9 @@ async function main() {
       saes.push(await benchSae(gpu, m.decode.msPerStep, dtype));
     }
   }
+  const peer = only !== 'bundled' ? await benchPeer(log) : null;
+  const ours = models.find((m) => m.config.nLayers === 12 && m.autoChoice);
+  const peerRatio = peer && ours ? { decode: ours.decode.msPerStep / peer.decode.msPerStep, prefill: ours.prefill.ms / peer.prefill.ms, glassbox: ours.name } : null;
   const copyAfter = await copyBandwidth(gpu);
   log(`copy bandwidth after: ${copyAfter.toFixed(2)} GB/s`);
   // The bandwidth drifts during a run (other load on a CPU adapter): the floor uses the mean of
@@ -243,6 +247,9 @@ async function main() {
       'decode ms/step ÷ (weight bytes read per step ÷ copy-kernel bandwidth, read+write bytes per second, mean of the measurements before and after)',
     models,
     saes,
+    peer,
+    /** Glassbox time ÷ peer time, same shapes, same adapter, same run (below 1: Glassbox is faster). */
+    peerRatio,
     latencyPrompt: LATENCY_PROMPT,
   };
 }

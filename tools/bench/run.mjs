@@ -38,6 +38,12 @@ try {
     'roofline ratio': m.decode.rooflineRatio.toFixed(2),
   }));
   console.table(rows);
+  if (results.peer) {
+    const p = results.peer;
+    const r = results.peerRatio;
+    console.log(`peer ${p.name}, GPT-2 small shapes: prefill T=128 ${p.prefill.tokensPerSec.toFixed(2)} tok/s, decode ${p.decode.msPerStep.toFixed(1)} ms/step; ` +
+      `Glassbox (${r.glassbox}) time / peer time: decode ${r.decode.toFixed(2)}, prefill ${r.prefill.toFixed(2)}`);
+  }
   if (results.latency) {
     const l = results.latency;
     console.log(`keystroke -> updated token strip (bundled model, ${l.promptTokens} tokens): ${l.medianMs.toFixed(0)} ms ` +
