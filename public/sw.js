@@ -23,7 +23,8 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      for (const k of await caches.keys()) if (k !== CACHE) await caches.delete(k);
+      // older app caches only: glassbox-labels-* holds the user's imported labels
+      for (const k of await caches.keys()) if (/^glassbox-v\d+$/.test(k) && k !== CACHE) await caches.delete(k);
       await self.clients.claim();
     })(),
   );

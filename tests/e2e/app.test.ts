@@ -109,7 +109,8 @@ describe('playground', () => {
     await ready(page);
     await page.waitForFunction(
       async () => {
-        if (!navigator.serviceWorker.controller) return false;
+        const reg = await navigator.serviceWorker.getRegistration();
+        if (!navigator.serviceWorker.controller || reg?.active?.state !== 'activated') return false;
         const { files } = await (await fetch('precache.json')).json();
         const cache = await caches.open('glassbox-v1');
         for (const f of files) if (!(await cache.match(f))) return false;
