@@ -112,7 +112,7 @@ export async function requestGpu(
   device.addEventListener('uncapturederror', (ev) => {
     const error = (ev as GPUUncapturedErrorEvent).error;
     if (error?.constructor?.name === 'GPUOutOfMemoryError') {
-      fail(new GpuOutOfMemory(`The GPU ran out of memory: ${error.message}. Close other GPU-heavy tabs or pick a smaller model.`));
+      fail(new GpuOutOfMemory(`The GPU ran out of memory: ${error.message}. Close other GPU-heavy tabs, store weights as f16 (Models… → Weights on the GPU: half the memory), or pick a smaller model.`));
     } else {
       fail(new GpuValidationError(`WebGPU error: ${error.message}`));
     }
@@ -136,7 +136,7 @@ export async function withErrorScopes<T>(ctx: GpuContext, what: string, fn: () =
   const result = fn();
   const validation = await device.popErrorScope();
   const oom = await device.popErrorScope();
-  if (oom) throw new GpuOutOfMemory(`Out of GPU memory while ${what}: ${oom.message}. Close other GPU-heavy tabs or pick a smaller model.`);
+  if (oom) throw new GpuOutOfMemory(`Out of GPU memory while ${what}: ${oom.message}. Close other GPU-heavy tabs, store weights as f16 (Models… → Weights on the GPU: half the memory), or pick a smaller model.`);
   if (validation) throw new GpuValidationError(`WebGPU rejected ${what}: ${validation.message}`);
   return result;
 }

@@ -66,6 +66,6 @@ describe('GPU device', () => {
     }
     fire({ error: new GPUOutOfMemoryError() });
     expect(() => checkAlive(ctx)).toThrow(GpuOutOfMemory);
-    expect(() => checkAlive(ctx)).toThrow(/600 MB.*smaller model/);
+    expect(() => checkAlive(ctx)).toThrow(/600 MB.*f16.*smaller model/);
   });
 });
