@@ -9,7 +9,7 @@ export const DTYPE_BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2 };
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** The half nearest to v (ties to even), as its 16 bits; overflow gives ±Infinity, NaN stays NaN. */
+/** The half nearest to the f32 value v (ties to even), as its 16 bits; overflow gives ±Infinity, NaN stays NaN. */
 export function toHalfBits(v: number): number {
   f32[0] = v;
   const x = u32[0];

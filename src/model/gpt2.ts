@@ -184,11 +184,10 @@ export class Gpt2 {
       }
     };
     // c_fc fuses its GELU and each c_proj its residual add: 8 dispatches a layer, not 11
-    const dtype = this.weightDtype;
     const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number, epilogue: Epilogue = 'none') =>
       T === 1
-        ? matvec(gpu, { x, w: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue, wDtype: dtype })
-        : matmul(gpu, { a: x, b: this.wb(`${w}.weight`), bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue, bDtype: dtype });
+        ? matvec(gpu, { x, w: this.w.get(`${w}.weight`)!, bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue })
+        : matmul(gpu, { a: x, b: this.w.get(`${w}.weight`)!, bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue });
 
     steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.w.get('wpe.weight')!, out: act.resid, T, C }));
     for (let l = 0; l < cfg.nLayers; l++) {

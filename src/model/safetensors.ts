@@ -3,6 +3,7 @@
 // Offsets are relative to the end of the header. Every malformed case is a ModelFileError that
 // names the file and, when known, the tensor.
 import { ModelFileError } from '../errors';
+import { fromHalfBits } from '../gpu/f16';
 
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1 };
@@ -71,15 +72,6 @@ export function parseSafetensors(buffer: ArrayBuffer, file: string): Safetensors
   return { file, tensors, metadata };
 }
 
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** The tensor as f32: a zero-copy view when it is F32 and 4-byte aligned, else converted. */
 export function toFloat32(t: TensorInfo, file = ''): Float32Array {
   const { bytes } = t;
@@ -90,7 +82,7 @@ export function toFloat32(t: TensorInfo, file = ''): Float32Array {
     case 'F16': {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const out = new Float32Array(bytes.byteLength / 2);
-      for (let i = 0; i < out.length; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+      for (let i = 0; i < out.length; i++) out[i] = fromHalfBits(dv.getUint16(2 * i, true));
       return out;
     }
     case 'BF16': {

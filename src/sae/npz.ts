@@ -3,7 +3,7 @@
 // the folder name on the Hub, so the caller gives the hook).
 import { unzipSync } from 'fflate';
 import { ModelFileError } from '../errors';
-import { f16ToF32 } from '../model/safetensors';
+import { fromHalfBits } from '../gpu/f16';
 import { checkSaeWeights, type SaeConfig, type SaeWeights } from './formats';
 
 export interface NpyArray {
@@ -35,7 +35,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     const out = new Float32Array(n);
     const body = new DataView(bytes.buffer, bytes.byteOffset + off, n * sizes[descr]);
     for (let i = 0; i < n; i++) {
-      out[i] = descr === '<f4' ? body.getFloat32(4 * i, true) : descr === '<f8' ? body.getFloat64(8 * i, true) : f16ToF32(body.getUint16(2 * i, true));
+      out[i] = descr === '<f4' ? body.getFloat32(4 * i, true) : descr === '<f8' ? body.getFloat64(8 * i, true) : fromHalfBits(body.getUint16(2 * i, true));
     }
     return out;
   };

@@ -2,7 +2,7 @@
 // centring, normalization, b_dec), encode (matmul or matvec, then the nonlinearity), top-k per
 // token, sparse decode, the reconstruction error, and the steering edit of the residual.
 import { SaeCompatibilityError } from '../errors';
-import { createBuffer, uploadBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
+import { createBuffer, uploadBuffer, uploadTensor, type GpuTensor } from '../gpu/buffers';
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { matmul } from '../kernels/matmul';
@@ -67,7 +67,7 @@ export class Sae {
    * encDtype: how both copies of W_enc are stored (the model's weight dtype). W_dec stays f32:
    * the sparse decode reads only the active features' rows of it.
    */
-  constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights, readonly encDtype: WeightDtype = 'f32') {
+  constructor(private readonly gpu: Gpu, readonly cfg: SaeConfig, weights: SaeWeights, encDtype: WeightDtype = 'f32') {
     const { device } = gpu;
     const S = cfg.dSae;
     // the encoder matmul reads W_enc as vec4 along d_sae; every published SAE width satisfies this
@@ -126,7 +126,7 @@ export class Sae {
     const encode =
       T === 1
         ? logitsOp(gpu, { x: acts.xIn, wte: this.wEncT, out: acts.f, row0: 0, R: 1, C, V: S }).map((d) => ({ ...d, label: 'sae.encode' }))
-        : [matmul(gpu, { a: acts.xIn, b: whole(this.wEnc), bDtype: this.encDtype, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' })];
+        : [matmul(gpu, { a: acts.xIn, b: this.wEnc, bias: w.bEnc, out: acts.f, M: T, N: S, K: C, label: 'sae.encode' })];
     const steps: Step[] = [
       saeNorm(gpu, {
         x: resid, bDec: w.bDec, xSae: acts.xSae, xIn: acts.xIn, stats: acts.stats, T, C,

@@ -23,7 +23,8 @@ export function parseLabelExport(bytes: Uint8Array, file: string): Labels {
   let rows: unknown[];
   try {
     const json = JSON.parse(text);
-    rows = Array.isArray(json) ? json : (json?.explanations ?? json?.features);
+    // an array, a wrapper object, or a single explanation (a one-line JSON-lines file)
+    rows = Array.isArray(json) ? json : (json?.explanations ?? json?.features ?? (json?.index !== undefined ? [json] : undefined));
   } catch {
     // JSON lines: one object per line
     try {
@@ -56,9 +57,12 @@ export async function fetchLabelExport(url: string): Promise<Labels> {
   return parseLabelExport(new Uint8Array(await res.arrayBuffer()), url);
 }
 
-export async function saveLabels(saeKey: string, labels: Labels): Promise<void> {
+/** Caches labels for an SAE; false where there is no Cache Storage (a page not served over https or localhost). */
+export async function saveLabels(saeKey: string, labels: Labels): Promise<boolean> {
+  if (!globalThis.caches) return false;
   const cache = await caches.open(CACHE);
   await cache.put(cacheUrl(saeKey), new Response(JSON.stringify([...labels]), { headers: { 'Content-Type': 'application/json' } }));
+  return true;
 }
 
 export async function loadLabels(saeKey: string): Promise<Labels | null> {

@@ -32,7 +32,7 @@ beforeAll(async () => {
     'tokenizer_config.json': BYTE_TOKENIZER_CONFIG,
   });
   writeFolder('my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
-  writeFolder('wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 64, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
+  writeFolder('wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
   browser = await launch();
 });
 afterAll(async () => {

@@ -106,6 +106,11 @@ describe('bundled model against PyTorch fixtures', () => {
         const id = a.topIdx[j];
         if (id !== NO_FEATURE) expect(Math.abs(a.topVal[j] - acts[Math.floor(j / a.k) * S + id]), `p${i} f16 feature ${id}`).toBeLessThan(1e-3);
       }
+      for (let tok = 0; tok < a.ids.length; tok++) {
+        const row = Array.from(acts.subarray(tok * S, (tok + 1) * S));
+        const best = row.indexOf(Math.max(...row));
+        if (row[best] > 0) expect(a.topIdx[tok * a.k], `p${i} f16 token ${tok} strongest`).toBe(best);
+      }
     }
     await engine.dispose();
   });

@@ -2,8 +2,8 @@
 // so every GPU test fails (never skips) on a machine without WebGPU.
 import { checkAlive, requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
-import { uploadBuffer, createBuffer, readF32 } from '../../src/gpu/buffers';
-import { roundToHalf, toHalf, type WeightDtype } from '../../src/gpu/f16';
+import { uploadBuffer, uploadTensor, createBuffer, readF32, type GpuTensor } from '../../src/gpu/buffers';
+import { roundToHalf, type WeightDtype } from '../../src/gpu/f16';
 
 let gpu: Promise<Gpu> | null = null;
 
@@ -16,10 +16,9 @@ export function upload(g: Gpu, data: Float32Array | Uint32Array, label = 'input'
   return uploadBuffer(g.device, label, data);
 }
 
-/** A weight stored as dtype, and the f32 values a reference should use (f16 rounds them). */
-export function uploadWeight(g: Gpu, data: Float32Array, dtype: WeightDtype): { buf: GPUBuffer; ref: Float32Array } {
-  if (dtype === 'f32') return { buf: upload(g, data, 'weight'), ref: data };
-  return { buf: uploadBuffer(g.device, 'weight (f16)', toHalf(data)), ref: roundToHalf(data) };
+/** A weight (K, N) stored as dtype in one part, and the f32 values a reference should use (f16 rounds them). */
+export function uploadWeight(g: Gpu, data: Float32Array, K: number, N: number, dtype: WeightDtype = 'f32'): { t: GpuTensor; ref: Float32Array } {
+  return { t: uploadTensor(g.device, `weight (${dtype})`, [K, N], data, Infinity, dtype), ref: dtype === 'f16' ? roundToHalf(data) : data };
 }
 
 export function empty(g: Gpu, elems: number, label = 'output'): GPUBuffer {

@@ -20,10 +20,10 @@ for (const dtype of ['f32', 'f16'] as const) {
         const g = await getGpu();
         const rng = new Rng(M * 31 + N * 7 + K);
         const a = rng.array(M * K);
-        const b = uploadWeight(g, rng.array(K * N, 0.1), dtype);
+        const b = uploadWeight(g, rng.array(K * N, 0.1), K, N, dtype);
         const bias = rng.array(N);
         const out = empty(g, M * N);
-        g.run([matmul(g, { a: upload(g, a), b: b.buf, bDtype: dtype, bias: upload(g, bias), out, M, N, K })]);
+        g.run([matmul(g, { a: upload(g, a), b: b.t, bias: upload(g, bias), out, M, N, K })]);
         expectClose('matmul', await read(g, out, M * N), matmulRef(a, b.ref, bias, M, N, K));
       });
     }
@@ -35,10 +35,10 @@ for (const dtype of ['f32', 'f16'] as const) {
         const g = await getGpu();
         const rng = new Rng(N * 13 + K);
         const x = rng.array(K);
-        const w = uploadWeight(g, rng.array(K * N, 0.1), dtype);
+        const w = uploadWeight(g, rng.array(K * N, 0.1), K, N, dtype);
         const bias = rng.array(N);
         const out = empty(g, N);
-        g.run([matvec(g, { x: upload(g, x), w: w.buf, wDtype: dtype, bias: upload(g, bias), out, N, K })]);
+        g.run([matvec(g, { x: upload(g, x), w: w.t, bias: upload(g, bias), out, N, K })]);
         expectClose('matvec', await read(g, out, N), matvecRef(x, w.ref, bias, N, K));
       });
     }
@@ -54,7 +54,7 @@ describe('f16 weights', () => {
     const w = rng.array(K * N, 0.05);
     const bias = new Float32Array(N);
     const out = empty(g, N);
-    g.run([matvec(g, { x: upload(g, x), w: uploadWeight(g, w, 'f16').buf, wDtype: 'f16', bias: upload(g, bias), out, N, K })]);
+    g.run([matvec(g, { x: upload(g, x), w: uploadWeight(g, w, K, N, 'f16').t, bias: upload(g, bias), out, N, K })]);
     const got = await read(g, out, N);
     const exact = matvecRef(x, w, bias, N, K);
     // Rounding each weight to 11 significant bits perturbs the product by about 2^-12 (rms,
@@ -87,7 +87,7 @@ describe('matmul and matvec epilogues', () => {
         const resid = rng.array(M * N);
         const out = upload(g, resid);
         const args = { bias: upload(g, bias), out, N, K, epilogue };
-        g.run([M === 1 ? matvec(g, { x: upload(g, a), w: upload(g, b), ...args }) : matmul(g, { a: upload(g, a), b: upload(g, b), M, ...args })]);
+        g.run([M === 1 ? matvec(g, { x: upload(g, a), w: uploadWeight(g, b, K, N).t, ...args }) : matmul(g, { a: upload(g, a), b: uploadWeight(g, b, K, N).t, M, ...args })]);
         const lin = matmulRef(a, b, bias, M, N, K);
         const ref = epilogue === 'gelu' ? geluRef(lin) : addRef(resid, lin);
         if (epilogue === 'gelu') expect(lin.some((v) => Math.abs(v) > 10)).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseWeightDtype } from '../../src/gpu/device';
-import { fromHalfBits, roundToHalf, toHalf, toHalfBits } from '../../src/gpu/f16';
+import { fromHalfBits, roundToHalf, toHalfBits } from '../../src/gpu/f16';
 import { Rng } from '../../src/model/rng';
 
 describe('half precision', () => {
@@ -42,6 +42,7 @@ describe('half precision', () => {
     const r = roundToHalf(x);
     for (let i = 0; i < x.length; i++) {
       const h = toHalfBits(x[i]);
+      expect(r[i]).toBe(fromHalfBits(h));
       // no half is closer: compare with both neighbours
       const d = Math.abs(r[i] - x[i]);
       for (const n of [h - 1, h + 1]) {

@@ -19,6 +19,7 @@ describe('Neuronpedia label exports', () => {
     expect(parseLabelExport(enc(jsonl), 'batch-0.jsonl')).toEqual(want);
     expect(parseLabelExport(gzipSync(enc(jsonl)), 'batch-0.jsonl.gz')).toEqual(want);
     expect(parseLabelExport(enc(JSON.stringify([{ featureIndex: 3, explanation: 'x' }])), 'a.json')).toEqual(new Map([[3, 'x']]));
+    expect(parseLabelExport(enc(JSON.stringify(rows[1]) + '\n'), 'one-line.jsonl')).toEqual(new Map([[7, 'ocean words']]));
   });
 
   it('refuses what is not an export with an error that names the file', () => {

@@ -223,8 +223,9 @@ async function main() {
     }
   }
   const peer = only !== 'bundled' ? await benchPeer(log) : null;
-  const ours = models.find((m) => m.config.nLayers === 12 && m.autoChoice);
-  const peerRatio = peer && ours ? { decode: ours.decode.msPerStep / peer.decode.msPerStep, prefill: ours.prefill.ms / peer.prefill.ms, glassbox: ours.name } : null;
+  // f32 against the peer's f32 graph; a peer whose logits came out non-finite did not really run
+  const ours = models.find((m) => m.config.nLayers === 12 && m.weightDtype === 'f32');
+  const peerRatio = peer?.finiteLogits && ours ? { decode: ours.decode.msPerStep / peer.decode.msPerStep, prefill: ours.prefill.ms / peer.prefill.ms, glassbox: ours.name } : null;
   const copyAfter = await copyBandwidth(gpu);
   log(`copy bandwidth after: ${copyAfter.toFixed(2)} GB/s`);
   // The bandwidth drifts during a run (other load on a CPU adapter): the floor uses the mean of

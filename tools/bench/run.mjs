@@ -38,7 +38,8 @@ try {
     'roofline ratio': m.decode.rooflineRatio.toFixed(2),
   }));
   console.table(rows);
-  if (results.peer) {
+  if (results.peer && !results.peerRatio) console.log(`peer ${results.peer.name}: its logits were not finite; no ratio`);
+  if (results.peerRatio) {
     const p = results.peer;
     const r = results.peerRatio;
     console.log(`peer ${p.name}, GPT-2 small shapes: prefill T=128 ${p.prefill.tokensPerSec.toFixed(2)} tok/s, decode ${p.decode.msPerStep.toFixed(1)} ms/step; ` +

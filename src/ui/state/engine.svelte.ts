@@ -55,11 +55,11 @@ export class EngineState {
     return this.choice?.kind === 'hub' && !this.localSae ? `${this.ids.model}/${this.ids.sae}` : null;
   }
 
-  /** Labels imported by the user: shown at once, and cached for this SAE. */
-  async importLabels(labels: Labels): Promise<number> {
-    const n = this.catalog.addLabels(labels);
-    if (this.labelKey) await saveLabels(this.labelKey, this.catalog.imported);
-    return n;
+  /** Labels imported by the user: shown at once, and cached for this SAE where possible. */
+  async importLabels(labels: Labels): Promise<{ total: number; kept: boolean }> {
+    const total = this.catalog.addLabels(labels);
+    const kept = this.labelKey ? await saveLabels(this.labelKey, this.catalog.imported).catch(() => false) : false;
+    return { total, kept };
   }
 
   private sources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
@@ -96,18 +96,22 @@ export class EngineState {
   }
 
   async load(c: ModelChoice): Promise<boolean> {
-    const before = this.status === 'ready' ? this.choice : null;
+    const before = this.status === 'ready' ? { choice: this.choice, localSae: this.localSae } : null;
     this.status = 'loading';
     this.error = null;
     this.choice = c;
-    this.localSae = false;
+    // the worker replaces its model only once the new one is downloaded and parsed
+    let replaced = false;
     try {
       const src = this.sources(c);
-      this.catalog.reset();
-      const features = src.features ? this.catalog.load(src.features) : Promise.resolve();
       const onProgress = (p: LoadProgress) => (this.progress = p);
-      this.info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress);
-      await features;
+      const info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress);
+      replaced = true;
+      this.info = info;
+      this.sae = null;
+      this.localSae = false;
+      this.catalog.reset();
+      if (src.features) await this.catalog.load(src.features);
       this.sae = src.sae ? await this.engine.loadSae({ ...src.sae, maxActivations: src.features ? this.catalog.maxActs() : undefined }, onProgress) : null;
       const cached = this.labelKey ? await loadLabels(this.labelKey).catch(() => null) : null;
       if (cached) this.catalog.addLabels(cached);
@@ -115,14 +119,19 @@ export class EngineState {
       this.status = 'ready';
       return true;
     } catch (e) {
-      if ((e as Error)?.name === 'DownloadCancelled' && before && before !== c) {
-        // back to what was loaded before (from its cache), telling how to resume the download
-        await this.load(before);
-        this.fail(e);
+      this.fail(e);
+      if ((e as Error)?.name !== 'DownloadCancelled' || !(before || replaced)) {
+        this.status = 'error';
         return false;
       }
-      this.fail(e);
-      this.status = 'error';
+      // Cancelled: the model download leaves the previous model and SAE in service, untouched;
+      // the SAE download leaves the new model running without an SAE. The banner offers to resume.
+      if (!replaced && before) {
+        this.choice = before.choice;
+        this.localSae = before.localSae;
+      }
+      this.memory = await this.engine.memory();
+      this.status = 'ready';
       return false;
     }
   }
