@@ -124,7 +124,20 @@ describe('playground', () => {
       http.closeAllConnections();
       http.close(() => r());
     });
-    await page.reload();
+    // On a loaded machine (the GPU tests run beside this one), Chromium now and then sends the
+    // first navigation after the server stops to the network instead of the service worker
+    // (net::ERR_CONNECTION_REFUSED; 2 of 5 full runs, never alone). A user would press reload
+    // again; so does the test, at most twice, and says so. The worker must serve one of them.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.reload();
+        break;
+      } catch (e) {
+        if (attempt === 3 || !/ERR_CONNECTION_REFUSED/.test(String(e))) throw e;
+        console.warn(`offline reload ${attempt} went to the network (${(e as Error).message.split('\n')[0]}); reloading again`);
+        await page.waitForTimeout(1000);
+      }
+    }
     await ready(page);
     await typePrompt(page, 'offline ocean');
     await expect.poll(() => tokenTexts(page), { timeout: 60_000 }).toBe('offline·ocean');
