@@ -23,7 +23,7 @@ import { expectedShapes, type Gpt2Config } from './config';
 import { parseHook, type HookName } from './hooks';
 import { KvCache } from './kv_cache';
 import { concatResults } from './results';
-import type { Weights } from './weights';
+import { storedDtype, type Weights } from './weights';
 
 export interface ForwardOptions {
   /** Residual hooks to return for every token of this call, by TransformerLens name. */
@@ -87,8 +87,7 @@ export class Gpt2 {
     this.maxT = cfg.nCtx;
     this.w = new Map();
     for (const [name, shape] of expectedShapes(cfg)) {
-      const dtype = shape.length === 2 ? weightDtype : 'f32';
-      this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding, dtype));
+      this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding, storedDtype(shape, weightDtype)));
     }
     const T = this.maxT;
     this.act = {

@@ -31,15 +31,17 @@ export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
   return out;
 }
 
+/** How a tensor is stored on the GPU when the weights are `dtype`: matrices as dtype, vectors (biases, LayerNorm) as f32. */
+export const storedDtype = (shape: number[], dtype: WeightDtype): WeightDtype => (shape.length === 2 ? dtype : 'f32');
+
 /**
  * Bytes of weights one decode step reads: every tensor once (wte as the LM head), plus one row
  * each of wte and wpe for the embedding. Matrices are stored as `dtype`, vectors as f32.
  */
 export function decodeBytesPerStep(cfg: Gpt2Config, dtype: WeightDtype = 'f32'): number {
-  const w = DTYPE_BYTES[dtype];
-  let n = 2 * cfg.dModel * w;
+  let n = 2 * cfg.dModel * DTYPE_BYTES[dtype];
   for (const [name, shape] of expectedShapes(cfg)) {
-    if (name !== 'wpe.weight') n += shape.reduce((a, b) => a * b, 1) * (shape.length === 2 ? w : 4);
+    if (name !== 'wpe.weight') n += shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[storedDtype(shape, dtype)];
   }
   return n;
 }

@@ -5,11 +5,9 @@ import { Gpt2 } from '../../src/model/gpt2';
 import { gpt2Ref } from '../../src/reference/gpt2';
 import { Rng } from '../../src/model/rng';
 import { argmaxRows, compare, expectClose, expectTopkClose } from '../util';
-import { roundToHalf } from '../../src/gpu/f16';
-import { expectedShapes, type Gpt2Config } from '../../src/model/config';
-import type { Weights } from '../../src/model/weights';
+import { DTYPE_BYTES, roundToHalf } from '../../src/gpu/f16';
 import { saeRef } from '../../src/reference/sae';
-import { randomModel } from '../helpers/load_model';
+import { halfWeights, randomModel } from '../helpers/load_model';
 import { getGpu } from './gpu';
 import { Sae } from '../../src/sae/sae';
 import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
@@ -85,27 +83,29 @@ describe('GPT-2 forward', () => {
     model.destroy();
   });
 
-  it('splits wte over several buffers when it exceeds the binding limit', async () => {
-    const gpu = await getGpu();
-    const { cfg, weights } = randomModel({ ...spec, seed: 4 });
-    const saved = gpu.ctx.maxBinding;
-    gpu.ctx.maxBinding = 400 * cfg.dModel * 4; // wte (1001 rows) -> 3 parts; c_fc (96 x 384) still fits
-    const model = new Gpt2(gpu, cfg, weights);
-    gpu.ctx.maxBinding = saved;
-    const ids = [1000, 0, 299, 300, 600, 999];
-    const got = await model.forward(ids, { logits: 'all' });
-    expectClose('logits, split wte', got.logits, gpt2Ref(cfg, weights, ids).logits, 1e-3, 0);
-    model.destroy();
-  });
+  // GPT-2's f32 wte is 154 MB, over the default 128 MiB binding limit; in f16 it is 77 MB. The
+  // parts are sized by the stored dtype; the ids straddle the part edges (rows 400 and 800).
+  for (const [dtype, seed] of [['f32', 4], ['f16', 13]] as const) {
+    it(`splits ${dtype} wte over several buffers when it exceeds the binding limit`, async () => {
+      const gpu = await getGpu();
+      const { cfg, weights } = randomModel({ ...spec, seed });
+      const saved = gpu.ctx.maxBinding;
+      gpu.ctx.maxBinding = 400 * cfg.dModel * DTYPE_BYTES[dtype]; // wte (1001 rows) -> 3 parts; c_fc (96 x 384) still fits
+      const model = new Gpt2(gpu, cfg, weights, dtype);
+      gpu.ctx.maxBinding = saved;
+      const ids = [1000, 0, 399, 400, 800, 999];
+      const got = await model.forward(ids, { logits: 'all' });
+      const ref = gpt2Ref(cfg, dtype === 'f16' ? halfWeights(cfg, weights) : weights, ids);
+      expectClose(`logits, split ${dtype} wte`, got.logits, ref.logits, 1e-3, 0);
+      model.destroy();
+    });
+  }
 });
 
 // f16 weight storage: the same forward with the matrices (and the SAE's W_enc) stored as halves,
 // against the CPU reference given the same weights rounded to halves, so the match is as tight
-// as in f32. Prefill, decode through the KV cache, the SAE at its hook, and a split wte.
+// as in f32. Prefill, decode through the KV cache, and the SAE at its hook (a split f16 wte is above).
 describe('GPT-2 forward, f16 weights', () => {
-  const halve = (cfg: Gpt2Config, w: Weights): Weights =>
-    new Map([...expectedShapes(cfg)].map(([name, shape]) => [name, shape.length === 2 ? roundToHalf(w.get(name)!) : w.get(name)!]));
-
   it('prefill logits, hooks and SAE top-k match the reference with f16-rounded weights; decode matches prefill', async () => {
     const gpu = await getGpu();
     const { cfg, weights } = randomModel({ ...spec, seed: 11 });
@@ -122,7 +122,7 @@ describe('GPT-2 forward, f16 weights', () => {
     const ids = Array.from({ length: 67 }, () => rng.int(cfg.vocabSize));
     const hook = 'blocks.1.hook_resid_pre';
     const got = await model.forward(ids, { logits: 'all', hooks: [hook] });
-    const ref = gpt2Ref(cfg, halve(cfg, weights), ids);
+    const ref = gpt2Ref(cfg, halfWeights(cfg, weights), ids);
     const exact = gpt2Ref(cfg, weights, ids);
     const V = cfg.vocabSize;
     console.log(
@@ -148,19 +148,6 @@ describe('GPT-2 forward, f16 weights', () => {
       });
     }
     model.sae!.destroy();
-    model.destroy();
-  });
-
-  it('splits an f16 wte by its f16 size', async () => {
-    const gpu = await getGpu();
-    const { cfg, weights } = randomModel({ ...spec, seed: 13 });
-    const saved = gpu.ctx.maxBinding;
-    gpu.ctx.maxBinding = 400 * cfg.dModel * 2; // 400 rows of halves: wte (1001 rows) -> 3 parts
-    const model = new Gpt2(gpu, cfg, weights, 'f16');
-    gpu.ctx.maxBinding = saved;
-    const ids = [1000, 0, 399, 400, 800, 999];
-    const got = await model.forward(ids, { logits: 'all' });
-    expectClose('logits, split f16 wte', got.logits, gpt2Ref(cfg, halve(cfg, weights), ids).logits, 1e-3, 0);
     model.destroy();
   });
 });
