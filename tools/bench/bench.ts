@@ -18,7 +18,7 @@ import { chooseWeightDtype } from '../../src/gpu/device';
 import type { WeightDtype } from '../../src/gpu/f16';
 import { Sae } from '../../src/sae/sae';
 import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
-import { benchPeer } from './peer';
+import { benchPeer, median } from './peer';
 
 declare global {
   interface Window {
@@ -31,7 +31,6 @@ const log = (s: string) => {
   console.log(s);
   document.getElementById('log')!.textContent += `\n${s}`;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function copyBandwidth(gpu: Gpu): Promise<number> {
   const n = 32 * 1024 * 1024; // 128 MB each way

@@ -3,10 +3,13 @@
 // T=128 and KV-cached decode, timed like Glassbox's: medians after a warm-up, the KV cache kept
 // on the GPU between steps (gpu-buffer outputs fed back as inputs), last-token logits read back.
 import * as ort from 'onnxruntime-web/webgpu';
+import { argmax } from '../../src/model/sampling';
 
 const MODEL_URL = '/bench/peer/gpt2-small.onnx';
 const [L, NH, HS, V] = [12, 12, 64, 50257];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The middle value of timings (the upper middle for an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export interface PeerResult {
   name: string;
@@ -41,7 +44,6 @@ export async function benchPeer(log: (s: string) => void): Promise<PeerResult | 
     if (past.k.location === 'gpu-buffer') [past.k, past.v].forEach((t) => t.dispose());
     return { logits: out.logits.data as Float32Array, past: { k: out.present_key, v: out.present_value } };
   };
-  const argmax = (x: Float32Array) => x.reduce((best, v, i) => (v > x[best] ? i : best), 0);
 
   const T = 128;
   const ids = Array.from({ length: T }, (_, i) => (i * 7919) % V);
