@@ -1,7 +1,7 @@
 // The handle every kernel wrapper takes: device, pipeline cache, uniform helpers, and a runner
 // that encodes a list of steps (dispatches and copies) into one command buffer.
 import type { GpuContext } from './device';
-import { PipelineCache, type Constants } from './pipelines';
+import { PipelineCache, workgroupSize, type Constants } from './pipelines';
 
 /** A float field in a uniform Params struct; bare numbers are u32. */
 export interface F32 {
@@ -15,6 +15,8 @@ export interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   grid: [number, number, number];
+  /** Invocations per workgroup (the shader's @workgroup_size with its override constants). */
+  threads: number;
   /** Uniform buffers created for this dispatch alone, freed with it (see release()). */
   owned: GPUBuffer[];
 }
@@ -33,6 +35,18 @@ export type Step = Dispatch | Copy;
 
 export const MAX_GRID = 65535;
 
+/**
+ * What kind of adapter the launch shapes are tuned for. 'cpu': a fallback adapter (SwiftShader),
+ * where few threads each walking a long contiguous run use the caches best and every barrier
+ * is costly. 'gpu': a real GPU, which needs tens of thousands of threads in flight on every
+ * weight-streaming dispatch to reach its memory bandwidth (split-K matvec, cooperative LM
+ * head, tiled prefill matmul). Tests run both on SwiftShader by constructing a Gpu of each class.
+ */
+export type AdapterClass = 'cpu' | 'gpu';
+
+/** Threads a weight-streaming dispatch must launch to cover a large GPU (H200: 132 SMs). */
+export const GPU_MIN_THREADS = 32768;
+
 export class Gpu {
   readonly device: GPUDevice;
   readonly pipelines: PipelineCache;
@@ -44,16 +58,32 @@ export class Gpu {
    * group of 4 is 2.6x faster there (attention, T=128, GPT-2 small); GPUs want 64.
    */
   readonly rowThreads: number;
+  readonly adapterClass: AdapterClass;
+  /** Scratch for split-K partial sums, shared by every dispatch (they run in order). */
+  private partialsBuf: GPUBuffer | null = null;
 
-  constructor(readonly ctx: GpuContext) {
+  constructor(readonly ctx: GpuContext, adapterClass?: AdapterClass) {
     this.device = ctx.device;
     this.pipelines = new PipelineCache(ctx.device);
-    this.rowThreads = ctx.adapter.isFallbackAdapter ? 4 : 64;
+    this.adapterClass = adapterClass ?? (ctx.adapter.isFallbackAdapter ? 'cpu' : 'gpu');
+    this.rowThreads = this.adapterClass === 'cpu' ? 4 : 64;
     this.step = ctx.device.createBuffer({
       label: 'step',
       size: 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
+  }
+
+  /**
+   * A buffer of at least `bytes` for split-K partial sums. Dispatches of one submission run in
+   * order, so all may share it; a larger request makes a new one and leaves the old one to the
+   * plans that already bind it.
+   */
+  partials(bytes: number): GPUBuffer {
+    if (!this.partialsBuf || this.partialsBuf.size < bytes) {
+      this.partialsBuf = this.device.createBuffer({ label: 'split-K partials', size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.STORAGE });
+    }
+    return this.partialsBuf;
   }
 
   /** A uniform buffer holding a Params struct of 4-byte fields, padded to 16 bytes. */
@@ -88,7 +118,8 @@ export class Gpu {
       entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     const owned = resources.filter((b) => b !== this.step && b.usage & GPUBufferUsage.UNIFORM);
-    return { kind: 'dispatch', label, pipeline, bindGroup, grid: g, owned };
+    const threads = workgroupSize(op, constants).reduce((a, b) => a * b, 1);
+    return { kind: 'dispatch', label, pipeline, bindGroup, grid: g, threads, owned };
   }
 
   copy(label: string, src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): Copy {

@@ -30,6 +30,27 @@ export function shaderSource(op: string): string {
 
 export type Constants = Record<string, number>;
 
+/**
+ * The workgroup size of a shader's entry point, with override constants applied: each of
+ * `@workgroup_size(...)`'s arguments is a literal, or a `const` / `override` name whose value is
+ * taken from `constants` or the declaration's default. Launch-shape checks count threads with it.
+ */
+export function workgroupSize(op: string, constants: Constants = {}): [number, number, number] {
+  const src = shaderSource(op);
+  const m = /@workgroup_size\(([^)]*)\)/.exec(src);
+  if (!m) throw new Error(`shaders/${op}.wgsl has no @workgroup_size`);
+  const value = (arg: string): number => {
+    const t = arg.trim();
+    if (/^\d+u?$/.test(t)) return parseInt(t, 10);
+    if (t in constants) return constants[t];
+    const decl = new RegExp(`(?:override|const)\\s+${t}\\s*:\\s*u32\\s*=\\s*(\\d+)u?\\s*;`).exec(src);
+    if (!decl) throw new Error(`shaders/${op}.wgsl: cannot resolve workgroup size "${t}"`);
+    return parseInt(decl[1], 10);
+  };
+  const dims = m[1].split(',').map(value);
+  return [dims[0], dims[1] ?? 1, dims[2] ?? 1];
+}
+
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();

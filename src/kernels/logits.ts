@@ -1,7 +1,12 @@
 import type { Dispatch, Gpu } from '../gpu/gpu';
 import type { GpuTensor } from '../gpu/buffers';
-import { weightOp } from '../gpu/pipelines';
+import { weightOp, type Constants } from '../gpu/pipelines';
 import { holds, positiveInts } from './check';
+
+/** Threads per workgroup and per vocab row (see logits.wgsl): one per row on a CPU adapter, 32 on a GPU. */
+export function logitsLaunch(gpu: Gpu): { WG: number; LANES: number } & Constants {
+  return gpu.adapterClass === 'cpu' ? { WG: 64, LANES: 1 } : { WG: 256, LANES: 32 };
+}
 
 /**
  * out (R, V) = x[row0 .. row0+R] (T, C) @ wte (V, C)^T: the tied LM head, only at the rows that
@@ -16,12 +21,15 @@ export function logits(
   if (C % 4) throw new Error(`logits: C=${C} must be a multiple of 4 (vec4 reads)`);
   holds('logits', 'x', a.x, (a.row0 + R) * C);
   holds('logits', 'out', a.out, R * V);
+  const launch = logitsLaunch(gpu);
+  const rowsPerGroup = launch.WG / launch.LANES;
   return a.wte.parts.map((part, i) =>
     gpu.dispatch(
       weightOp('logits', a.wte.dtype),
       `logits[${i}]`,
       [gpu.params('logits', [C / 4, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
-      [Math.ceil(part.rows / 64), R],
+      [Math.ceil(part.rows / rowsPerGroup), R],
+      launch,
     ),
   );
 }

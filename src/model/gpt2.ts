@@ -14,9 +14,9 @@ import { attention } from '../kernels/attention';
 import { embed } from '../kernels/embed';
 import { kvAppend } from '../kernels/kv_append';
 import { layernorm } from '../kernels/layernorm';
-import { logits as logitsOp } from '../kernels/logits';
-import { EPILOGUE, matmul, type Epilogue } from '../kernels/matmul';
-import { matvec } from '../kernels/matvec';
+import { logits as logitsOp, logitsLaunch } from '../kernels/logits';
+import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
+import { matvec, matvecPipelines } from '../kernels/matvec';
 import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
 import { expectedShapes, type Gpt2Config } from './config';
@@ -140,14 +140,14 @@ export class Gpt2 {
 
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
   async warm(): Promise<void> {
-    const w = (op: string) => weightOp(op, this.weightDtype);
-    await this.gpu.pipelines.warm([
-      [w('embed')], ['layernorm', { WG: this.gpu.rowThreads }], ['kv_append'], [w('logits')],
-      ['attention', { MAX_CTX: this.cfg.nCtx, WG: this.gpu.rowThreads }],
-      ...(['none', 'gelu', 'residual'] as const).flatMap((e): Array<[string, Record<string, number>]> => [
-        [w('matmul'), { EPILOGUE: EPILOGUE[e] }],
-        [w('matvec'), { EPILOGUE: EPILOGUE[e] }],
-      ]),
+    const { gpu, weightDtype: dt } = this;
+    const { dModel: C, dMlp } = this.cfg;
+    // the linears as [N, K, epilogue]: c_attn, attn.c_proj, c_fc, mlp.c_proj
+    const linears = [[3 * C, C, 'none'], [C, C, 'residual'], [dMlp, C, 'gelu'], [C, dMlp, 'residual']] as const;
+    await gpu.pipelines.warm([
+      [weightOp('embed', dt)], ['layernorm', { WG: gpu.rowThreads }], ['kv_append'], [weightOp('logits', dt), logitsLaunch(gpu)],
+      ['attention', { MAX_CTX: this.cfg.nCtx, WG: gpu.rowThreads }],
+      ...linears.flatMap(([N, K, e]) => [matmulPipeline(gpu, dt, e), ...matvecPipelines(gpu, dt, N, K, e)]),
     ]);
   }
 
@@ -186,7 +186,7 @@ export class Gpt2 {
     const linear = (label: string, x: GPUBuffer, w: string, y: GPUBuffer, N: number, Kin: number, epilogue: Epilogue = 'none') =>
       T === 1
         ? matvec(gpu, { x, w: this.w.get(`${w}.weight`)!, bias: this.wb(`${w}.bias`), out: y, N, K: Kin, label, epilogue })
-        : matmul(gpu, { a: x, b: this.w.get(`${w}.weight`)!, bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue });
+        : [matmul(gpu, { a: x, b: this.w.get(`${w}.weight`)!, bias: this.wb(`${w}.bias`), out: y, M: T, N, K: Kin, label, epilogue })];
 
     steps.push(...embed(gpu, { ids: act.ids, wte: this.w.get('wte.weight')!, wpe: this.w.get('wpe.weight')!, out: act.resid, T, C }));
     for (let l = 0; l < cfg.nLayers; l++) {
@@ -194,16 +194,16 @@ export class Gpt2 {
       at(`blocks.${l}.hook_resid_pre`);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_1.weight`), bias: this.wb(`${h}.ln_1.bias`), out: act.ln, T, C, eps, label: `${h}.ln_1` }),
-        linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
+        ...linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
         kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, C, label: `${h}.kv_append` }),
         attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
-        linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.resid, C, C, 'residual'),
+        ...linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.resid, C, C, 'residual'),
       );
       at(`blocks.${l}.hook_resid_mid`);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_2.weight`), bias: this.wb(`${h}.ln_2.bias`), out: act.ln, T, C, eps, label: `${h}.ln_2` }),
-        linear(`${h}.mlp.c_fc`, act.ln, `${h}.mlp.c_fc`, act.fc, dMlp, C, 'gelu'),
-        linear(`${h}.mlp.c_proj`, act.fc, `${h}.mlp.c_proj`, act.resid, C, dMlp, 'residual'),
+        ...linear(`${h}.mlp.c_fc`, act.ln, `${h}.mlp.c_fc`, act.fc, dMlp, C, 'gelu'),
+        ...linear(`${h}.mlp.c_proj`, act.fc, `${h}.mlp.c_proj`, act.resid, C, dMlp, 'residual'),
       );
       at(`blocks.${l}.hook_resid_post`);
     }

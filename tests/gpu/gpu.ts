@@ -1,16 +1,31 @@
 // One GPU context per test file. requestGpu() throws WebGPUUnavailable when no adapter is found,
 // so every GPU test fails (never skips) on a machine without WebGPU.
-import { checkAlive, requestGpu } from '../../src/gpu/device';
-import { Gpu } from '../../src/gpu/gpu';
+import { checkAlive, requestGpu, type GpuContext } from '../../src/gpu/device';
+import { Gpu, type AdapterClass } from '../../src/gpu/gpu';
 import { uploadBuffer, uploadTensor, createBuffer, readF32, type GpuTensor } from '../../src/gpu/buffers';
 import { roundToHalf, type WeightDtype } from '../../src/gpu/f16';
 
-let gpu: Promise<Gpu> | null = null;
+let ctx: Promise<GpuContext> | null = null;
+const gpus = new Map<string, Promise<Gpu>>();
 
-export function getGpu(): Promise<Gpu> {
-  gpu ??= requestGpu().then((ctx) => new Gpu(ctx));
-  return gpu;
+/**
+ * The file's GPU handle. `adapterClass` picks the kernels' launch shapes: the adapter's own by
+ * default; 'gpu' runs the real-GPU variants (split-K, tiled, cooperative) on SwiftShader too, on
+ * the same device, so every variant is checked here.
+ */
+export function getGpu(adapterClass?: AdapterClass): Promise<Gpu> {
+  ctx ??= requestGpu();
+  const key = adapterClass ?? 'adapter';
+  let g = gpus.get(key);
+  if (!g) {
+    g = ctx.then((c) => new Gpu(c, adapterClass));
+    gpus.set(key, g);
+  }
+  return g;
 }
+
+/** Both adapter classes, for tests that run every kernel variant. */
+export const ADAPTER_CLASSES: AdapterClass[] = ['cpu', 'gpu'];
 
 export function upload(g: Gpu, data: Float32Array | Uint32Array, label = 'input'): GPUBuffer {
   return uploadBuffer(g.device, label, data);

@@ -5,19 +5,22 @@ import { uploadTensor } from '../../src/gpu/buffers';
 import { roundToHalf } from '../../src/gpu/f16';
 import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
-import { empty, getGpu, read, upload } from './gpu';
+import { ADAPTER_CLASSES, empty, getGpu, read, upload } from './gpu';
 
 describe('logits', () => {
   // V not a multiple of 64 (or of the 8 rows per workgroup); wte split into parts; all rows or
-  // just the last one; wte stored as f32 and as f16.
-  for (const dtype of ['f32', 'f16'] as const) {
+  // just the last one; wte stored as f32 and as f16; C/4 below, at and above the gpu variant's
+  // 32 lanes per row, and not a multiple of them.
+  for (const [cls, dtype] of ADAPTER_CLASSES.flatMap((c) => (['f32', 'f16'] as const).map((d) => [c, d] as const))) {
     for (const [T, C, V, row0, R, maxRows] of [
       [1, 96, 1001, 0, 1, 1001],
       [5, 36, 77, 4, 1, 30],
       [6, 96, 515, 0, 6, 200],
+      [2, 516, 259, 1, 1, 100],
+      [1, 128, 33, 0, 1, 33],
     ]) {
-      it(`${dtype} T=${T} C=${C} V=${V} rows ${row0}..${row0 + R} parts of ${maxRows}`, async () => {
-        const g = await getGpu();
+      it(`${cls} variant, ${dtype} T=${T} C=${C} V=${V} rows ${row0}..${row0 + R} parts of ${maxRows}`, async () => {
+        const g = await getGpu(cls);
         const rng = new Rng(T + C * 3 + V);
         const x = rng.array(T * C);
         const wte = rng.array(V * C);

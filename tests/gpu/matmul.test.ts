@@ -7,17 +7,19 @@ import { matmulRef } from '../../src/reference/matmul';
 import { matvecRef } from '../../src/reference/matvec';
 import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
-import { empty, getGpu, read, upload, uploadWeight } from './gpu';
+import { ADAPTER_CLASSES, empty, getGpu, read, upload, uploadWeight } from './gpu';
 
 // Each kernel runs with its weight stored as f32 and as f16; the f16 reference uses the same
-// weights rounded to halves, so both must match to f32 accuracy.
-for (const dtype of ['f32', 'f16'] as const) {
-  describe(`matmul, ${dtype} weights`, () => {
-    // M, N, K: block edges (4 rows, 32 rows and 32 columns per workgroup) crossed, under- and over-shot,
-    // and GPT-2-like shapes.
-    for (const [M, N, K] of [[2, 4, 4], [7, 288, 96], [65, 36, 20], [128, 3 * 768, 768], [100, 96, 384], [33, 260, 1028]]) {
+// weights rounded to halves, so both must match to f32 accuracy. Each runs in both launch shapes:
+// 'cpu' (matmul.wgsl, single-dispatch matvec) and 'gpu' (matmul_tiled.wgsl, split-K matvec with
+// matvec_reduce), all on this adapter.
+for (const [cls, dtype] of ADAPTER_CLASSES.flatMap((c) => (['f32', 'f16'] as const).map((d) => [c, d] as const))) {
+  describe(`matmul, ${cls} variant, ${dtype} weights`, () => {
+    // M, N, K: block edges (4 rows, 32 rows and 32 or 64 columns per workgroup, K steps of 16)
+    // crossed, under- and over-shot, and GPT-2-like shapes.
+    for (const [M, N, K] of [[2, 4, 4], [7, 288, 96], [65, 36, 20], [128, 3 * 768, 768], [100, 96, 384], [33, 260, 1028], [31, 68, 12]]) {
       it(`M=${M} N=${N} K=${K}`, async () => {
-        const g = await getGpu();
+        const g = await getGpu(cls);
         const rng = new Rng(M * 31 + N * 7 + K);
         const a = rng.array(M * K);
         const b = uploadWeight(g, rng.array(K * N, 0.1), K, N, dtype);
@@ -29,16 +31,18 @@ for (const dtype of ['f32', 'f16'] as const) {
     }
   });
 
-  describe(`matvec, ${dtype} weights`, () => {
-    for (const [N, K] of [[4, 1], [288, 96], [36, 17], [4, 1030], [3072, 768], [68, 3]]) {
+  describe(`matvec, ${cls} variant, ${dtype} weights`, () => {
+    // On the gpu variant: [4, 1030] is 16 K-splits of 65 rows (the last one short), [68, 3000] 46
+    // splits, [768, 3072] (GPT-2's mlp.c_proj) 11, [3072, 768] 3; the rest fit one split.
+    for (const [N, K] of [[4, 1], [288, 96], [36, 17], [4, 1030], [3072, 768], [68, 3], [68, 3000], [768, 3072]]) {
       it(`N=${N} K=${K}`, async () => {
-        const g = await getGpu();
+        const g = await getGpu(cls);
         const rng = new Rng(N * 13 + K);
         const x = rng.array(K);
         const w = uploadWeight(g, rng.array(K * N, 0.1), K, N, dtype);
         const bias = rng.array(N);
         const out = empty(g, N);
-        g.run([matvec(g, { x: upload(g, x), w: w.t, bias: upload(g, bias), out, N, K })]);
+        g.run(matvec(g, { x: upload(g, x), w: w.t, bias: upload(g, bias), out, N, K }));
         expectClose('matvec', await read(g, out, N), matvecRef(x, w.ref, bias, N, K));
       });
     }
@@ -54,7 +58,7 @@ describe('f16 weights', () => {
     const w = rng.array(K * N, 0.05);
     const bias = new Float32Array(N);
     const out = empty(g, N);
-    g.run([matvec(g, { x: upload(g, x), w: uploadWeight(g, w, K, N, 'f16').t, bias: upload(g, bias), out, N, K })]);
+    g.run(matvec(g, { x: upload(g, x), w: uploadWeight(g, w, K, N, 'f16').t, bias: upload(g, bias), out, N, K }));
     const got = await read(g, out, N);
     const exact = matvecRef(x, w, bias, N, K);
     // Rounding each weight to 11 significant bits perturbs the product by about 2^-12 (rms,
@@ -74,12 +78,13 @@ describe('f16 weights', () => {
 // The fused epilogues: GELU (mlp.c_fc) and the residual add (attn and mlp c_proj), for both
 // kernels, against the reference matmul followed by the reference op. The GELU inputs reach the
 // saturating tails (|x| > 10) where a naive tanh turns into NaN.
+// K = 400 makes the gpu variant's matvec split K in 6 and apply the epilogue in matvec_reduce.
 describe('matmul and matvec epilogues', () => {
-  for (const epilogue of ['gelu', 'residual'] as const) {
-    for (const M of [1, 9]) {
-      it(`${M === 1 ? 'matvec' : 'matmul'} + ${epilogue}`, async () => {
-        const g = await getGpu();
-        const [N, K] = [96, 40];
+  for (const [cls, epilogue, M] of ADAPTER_CLASSES.flatMap((c) => (['gelu', 'residual'] as const).flatMap((e) => [1, 9].map((m) => [c, e, m] as const)))) {
+    {
+      it(`${cls} variant: ${M === 1 ? 'matvec' : 'matmul'} + ${epilogue}`, async () => {
+        const g = await getGpu(cls);
+        const [N, K] = [96, M === 1 ? 400 : 40];
         const rng = new Rng(N + K + M + epilogue.length);
         const a = rng.array(M * K);
         const b = rng.array(K * N, 2);
@@ -87,7 +92,7 @@ describe('matmul and matvec epilogues', () => {
         const resid = rng.array(M * N);
         const out = upload(g, resid);
         const args = { bias: upload(g, bias), out, N, K, epilogue };
-        g.run([M === 1 ? matvec(g, { x: upload(g, a), w: uploadWeight(g, b, K, N).t, ...args }) : matmul(g, { a: upload(g, a), b: uploadWeight(g, b, K, N).t, M, ...args })]);
+        g.run(M === 1 ? matvec(g, { x: upload(g, a), w: uploadWeight(g, b, K, N).t, ...args }) : [matmul(g, { a: upload(g, a), b: uploadWeight(g, b, K, N).t, M, ...args })]);
         const lin = matmulRef(a, b, bias, M, N, K);
         const ref = epilogue === 'gelu' ? geluRef(lin) : addRef(resid, lin);
         if (epilogue === 'gelu') expect(lin.some((v) => Math.abs(v) > 10)).toBe(true);
