@@ -10,13 +10,13 @@ const COLS4 = 16; // vec4 columns per workgroup (matvec.wgsl)
 /**
  * How a (K, N) matvec is cut: thread rows per workgroup and K slices across workgroups. A CPU
  * adapter gets one slice and 4 rows (the fused single-dispatch kernel); a GPU gets 16 rows and
- * enough slices for GPU_MIN_THREADS threads, as long as each thread row keeps at least 4 k's.
+ * enough slices for GPU_MIN_THREADS threads, as long as each thread row keeps at least 2 k's.
  */
 export function matvecLaunch(gpu: Gpu, N: number, K: number): { rows: number; splits: number; kSplit: number } {
   if (gpu.adapterClass === 'cpu') return { rows: 4, splits: 1, kSplit: K };
   const rows = 16;
   const perSplit = Math.ceil(N / 4 / COLS4) * COLS4 * rows;
-  const want = Math.min(Math.ceil(GPU_MIN_THREADS / perSplit), Math.max(1, Math.floor(K / (4 * rows))));
+  const want = Math.min(Math.ceil(GPU_MIN_THREADS / perSplit), Math.max(1, Math.floor(K / (2 * rows))));
   const kSplit = Math.ceil(K / want);
   return { rows, splits: Math.ceil(K / kSplit), kSplit };
 }
