@@ -79,15 +79,17 @@ export class Gpt2 {
 
   /**
    * weightDtype: how the matrices (wte, wpe and every Linear's weight) are stored on the GPU;
-   * biases and layer norms stay f32. Pass f16 data's f32 values: f16 storage rounds them.
+   * biases and layer norms stay f32. Pass f16 data's f32 values: f16 storage rounds them. A
+   * tensor already on the GPU is used as it is (the launch-shape test passes storage-less ones).
    */
-  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights, readonly weightDtype: WeightDtype = 'f32') {
+  constructor(readonly gpu: Gpu, readonly cfg: Gpt2Config, weights: Weights | Map<string, GpuTensor>, readonly weightDtype: WeightDtype = 'f32') {
     const { device } = gpu;
     const { dModel: C, dMlp } = cfg;
     this.maxT = cfg.nCtx;
     this.w = new Map();
     for (const [name, shape] of expectedShapes(cfg)) {
-      this.w.set(name, uploadTensor(device, name, shape, weights.get(name)!, gpu.ctx.maxBinding, storedDtype(shape, weightDtype)));
+      const data = weights.get(name)!;
+      this.w.set(name, data instanceof Float32Array ? uploadTensor(device, name, shape, data, gpu.ctx.maxBinding, storedDtype(shape, weightDtype)) : data);
     }
     const T = this.maxT;
     this.act = {

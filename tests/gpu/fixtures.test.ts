@@ -115,6 +115,29 @@ describe('bundled model against PyTorch fixtures', () => {
     await engine.dispose();
   });
 
+  it("in the real-GPU launch shapes (tiled matmul, split-K matvec, cooperative LM head), gives PyTorch's logits and hooks, in prefill and in KV-cached decode", async () => {
+    const gpu = await getGpu('gpu');
+    const cfg = parseGpt2Config(new TextDecoder().decode(await get(`${MODEL}config.json`)));
+    const model = new Gpt2(gpu, cfg, gpt2Weights(parseSafetensors(await get(`${MODEL}model.safetensors`), 'model.safetensors'), cfg));
+    const V = cfg.vocabSize;
+    const hooks = ['blocks.0.hook_resid_mid', `blocks.${cfg.nLayers - 1}.hook_resid_post`];
+    for (const i of [0, 1]) {
+      const ids = toInts(fx.tensors.get(`p${i}.input_ids`)!);
+      const T = ids.length;
+      model.reset();
+      const res = await model.forward(ids, { logits: 'all', hooks });
+      expectClose(`p${i} logits (gpu variant)`, res.logits, t(`p${i}.logits`), 1e-3, 0);
+      for (const h of hooks) expectClose(`p${i} ${h} (gpu variant)`, res.hooks[h], t(`p${i}.${h}`), 1e-3, 0);
+      model.reset();
+      await model.forward(ids.slice(0, T - 3), { logits: 'none' });
+      for (let k = T - 3; k < T; k++) {
+        const step = await model.forward([ids[k]], { logits: 'last' });
+        expectClose(`p${i} decode logits at ${k} (gpu variant)`, step.logits, t(`p${i}.logits`).subarray(k * V, (k + 1) * V), 1e-3, 0);
+      }
+    }
+    model.destroy();
+  });
+
   it('gives the clamp-steered logits of the fixture (feature at 10x its max activation)', async () => {
     const gpu = await getGpu();
     const cfg = parseGpt2Config(new TextDecoder().decode(await get(`${MODEL}config.json`)));

@@ -8,7 +8,7 @@ import { argmaxRows, compare, expectClose, expectTopkClose } from '../util';
 import { DTYPE_BYTES, roundToHalf } from '../../src/gpu/f16';
 import { saeRef } from '../../src/reference/sae';
 import { halfWeights, randomModel } from '../helpers/load_model';
-import { getGpu } from './gpu';
+import { ADAPTER_CLASSES, getGpu } from './gpu';
 import { Sae } from '../../src/sae/sae';
 import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
 import { parseSafetensors } from '../../src/model/safetensors';
@@ -16,9 +16,11 @@ import { randomSaeLensFiles } from '../helpers/random_sae';
 
 const spec = { nLayers: 2, dModel: 96, nHeads: 3, vocab: 1001, nCtx: 80, seed: 1, prefix: true };
 
-describe('GPT-2 forward', () => {
+// The whole forward and the KV-cached decode in both launch shapes ('gpu': tiled matmul, split-K
+// matvec, cooperative LM head), on this adapter.
+describe.each(ADAPTER_CLASSES)('GPT-2 forward, %s variant', (cls) => {
   it('GPU logits and hooks match the CPU reference (T=67)', async () => {
-    const gpu = await getGpu();
+    const gpu = await getGpu(cls);
     const { cfg, weights } = randomModel(spec);
     const rng = new Rng(5);
     const ids = Array.from({ length: 67 }, () => rng.int(cfg.vocabSize));
@@ -36,7 +38,7 @@ describe('GPT-2 forward', () => {
   });
 
   it('a 1-token prompt works', async () => {
-    const gpu = await getGpu();
+    const gpu = await getGpu(cls);
     const { cfg, weights } = randomModel({ ...spec, seed: 2 });
     const model = new Gpt2(gpu, cfg, weights);
     const got = await model.forward([7], { logits: 'all' });
@@ -45,7 +47,7 @@ describe('GPT-2 forward', () => {
   });
 
   it('decoding token by token with the KV cache equals a full recompute', async () => {
-    const gpu = await getGpu();
+    const gpu = await getGpu(cls);
     const { cfg, weights } = randomModel({ ...spec, seed: 3 });
     const rng = new Rng(9);
     const ids = Array.from({ length: 12 }, () => rng.int(cfg.vocabSize));
@@ -61,7 +63,9 @@ describe('GPT-2 forward', () => {
     expect(model.cache().length).toBe(ids.length);
     model.destroy();
   });
+});
 
+describe('GPT-2 forward', () => {
   it('an input longer than one plan runs in chunks and gives the same logits, hooks and SAE output', async () => {
     const gpu = await getGpu();
     const { cfg, weights } = randomModel({ ...spec, seed: 6 });
