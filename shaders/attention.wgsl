@@ -22,24 +22,11 @@ override MAX_HS: u32 = 256u;   // largest head size
 override WG: u32 = 64u; // threads per (query, head)
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HS>;
-var<workgroup> red: array<f32, WG>;
-
-// Every thread folds all WG partials itself: two barriers instead of a log2(WG)-step tree,
-// which matters where barriers are costly (SwiftShader switches every SIMD group at each one).
-fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  var r = red[0];
-  for (var i = 1u; i < WG; i++) {
-    if (is_max) { r = max(r, red[i]); } else { r += red[i]; }
-  }
-  workgroupBarrier(); // red is reused by the next reduction
-  return r;
-}
+#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let lid = lid3.x;
+fn main(l: Lanes, @builtin(workgroup_id) wid: vec3u) {
+  let lid = l.lid.x;
   let t = wid.x;
   let h = wid.y;
   let head = h * p.HS;
@@ -56,14 +43,14 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
     scores[j] = s;
     m = max(m, s);
   }
-  m = reduce(lid, m, true);
+  m = reduce_max(l, m);
   var z = 0.0;
   for (var j = lid; j < n_keys; j += WG) {
     let e = exp(scores[j] - m);
     scores[j] = e;
     z += e;
   }
-  z = reduce(lid, z, false); // the barrier inside also publishes scores[] to all threads
+  z = reduce_sum(l, z); // the barrier inside also publishes scores[] to all threads
   let inv_z = 1.0 / z;
   for (var d = lid; d < p.HS; d += WG) {
     var acc = 0.0;

@@ -22,17 +22,17 @@ override NORM: u32 = 0u;
 @group(0) @binding(5) var<storage, read_write> stats: array<vec2<f32>>; // (T)
 
 const WG: u32 = 64u;
-#include "common/reduce_sum.wgsl"
+#include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let lid = lid3.x;
+fn main(l: Lanes, @builtin(workgroup_id) wid: vec3u) {
+  let lid = l.lid.x;
   let t = wid.x;
   let base = t * p.C;
   let n = f32(p.C);
   var s = 0.0;
   for (var c = lid; c < p.C; c += WG) { s += x[base + c]; }
-  let shift = select(0.0, reduce_sum(lid, s) / n, CENTER);
+  let shift = select(0.0, reduce_sum(l, s) / n, CENTER);
   for (var c = lid; c < p.C; c += WG) { x_sae[base + c] = x[base + c] - shift; }
   // x_sae is read back below only by the thread that wrote each element: no barrier needed.
 
@@ -42,15 +42,15 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
   if (NORM == 1u) {
     var q = 0.0;
     for (var c = lid; c < p.C; c += WG) { let v = x_sae[base + c]; q += v * v; }
-    mul = sqrt(n) / sqrt(reduce_sum(lid, q));
+    mul = sqrt(n) / sqrt(reduce_sum(l, q));
     st = vec2<f32>(1.0 / mul, 0.0);
   } else if (NORM == 2u) {
     var m = 0.0;
     for (var c = lid; c < p.C; c += WG) { m += x_sae[base + c]; }
-    mu = reduce_sum(lid, m) / n;
+    mu = reduce_sum(l, m) / n;
     var q = 0.0;
     for (var c = lid; c < p.C; c += WG) { let d = x_sae[base + c] - mu; q += d * d; }
-    let sd = sqrt(reduce_sum(lid, q) / (n - 1.0));
+    let sd = sqrt(reduce_sum(l, q) / (n - 1.0));
     mul = 1.0 / (sd + p.eps);
     st = vec2<f32>(sd, mu);
   } else if (NORM == 3u) {

@@ -69,3 +69,8 @@ export class StorageQuotaError extends GlassboxError {
 export class DownloadCancelled extends GlassboxError {
   override name = 'DownloadCancelled';
 }
+
+/** The logits hold a NaN, or their max is infinite: no token can be sampled (a model or steering blow-up). */
+export class NonFiniteError extends GlassboxError {
+  override name = 'NonFiniteError';
+}

@@ -6,6 +6,8 @@ import type { WeightDtype } from './f16';
 export interface GpuFeatures {
   shaderF16: boolean;
   subgroups: boolean;
+  /** WGSL's `subgroup_id` builtin (a language feature): reductions across subgroups need it. */
+  subgroupId: boolean;
   timestampQuery: boolean;
 }
 
@@ -94,6 +96,7 @@ export async function requestGpu(
     features: {
       shaderF16: device.features.has('shader-f16'),
       subgroups: device.features.has('subgroups'),
+      subgroupId: Boolean(gpu.wgslLanguageFeatures?.has('subgroup_id')),
       timestampQuery: device.features.has('timestamp-query'),
     },
     maxBinding: device.limits.maxStorageBufferBindingSize,

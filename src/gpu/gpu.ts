@@ -62,16 +62,31 @@ export class Gpu {
   /** Scratch for split-K partial sums, shared by every dispatch (they run in order). */
   private partialsBuf: GPUBuffer | null = null;
 
-  constructor(readonly ctx: GpuContext, adapterClass?: AdapterClass) {
+  /**
+   * Row reductions (layernorm, attention, sae_norm) use subgroup operations (the ":sg" shader
+   * variants). By default only on GPUs whose device has `subgroups` and WGSL's `subgroup_id`:
+   * SwiftShader's 4-thread rows gain nothing from them, and its tuning stays as measured.
+   */
+  readonly subgroups: boolean;
+
+  constructor(readonly ctx: GpuContext, opts: { adapterClass?: AdapterClass; subgroups?: boolean } = {}) {
     this.device = ctx.device;
     this.pipelines = new PipelineCache(ctx.device);
-    this.adapterClass = adapterClass ?? (ctx.adapter.isFallbackAdapter ? 'cpu' : 'gpu');
+    this.adapterClass = opts.adapterClass ?? (ctx.adapter.isFallbackAdapter ? 'cpu' : 'gpu');
     this.rowThreads = this.adapterClass === 'cpu' ? 4 : 64;
+    const canSubgroup = ctx.features.subgroups && ctx.features.subgroupId;
+    if (opts.subgroups && !canSubgroup) throw new Error('This device has no subgroups (or WGSL subgroup_id)');
+    this.subgroups = opts.subgroups ?? (canSubgroup && this.adapterClass === 'gpu');
     this.step = ctx.device.createBuffer({
       label: 'step',
       size: 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
+  }
+
+  /** The op name of a shader that reduces rows with common/reduce.wgsl, in this Gpu's variant. */
+  reduceOp(op: string): string {
+    return this.subgroups ? `${op}:sg` : op;
   }
 
   /**

@@ -13,19 +13,28 @@ export const weightOp = (op: string, dtype: WeightDtype): string => (dtype === '
 
 /**
  * A shader's WGSL, with each `#include "common/x.wgsl"` line replaced by that file: WGSL has no
- * imports, and a helper shared by several ops lives once in shaders/common/. An op named
- * "name:f16" is shaders/name.wgsl with "common/weights.wgsl" resolved to weights_f16.wgsl.
+ * imports, and a helper shared by several ops lives once in shaders/common/. An op's name is the
+ * shader's, then tags that pick variants of two includes:
+ *   ":f16"  "common/weights.wgsl" is weights_f16.wgsl (else weights_f32.wgsl);
+ *   ":sg"   "common/reduce.wgsl" is reduce_subgroup.wgsl (else reduce_wg.wgsl), and the module
+ *           opens with `enable subgroups; requires subgroup_id;`.
  */
 export function shaderSource(op: string): string {
-  const [name, dtype = 'f32'] = op.split(':');
+  const [name, ...tags] = op.split(':');
   const src = sources[`../../shaders/${name}.wgsl`];
   if (src === undefined) throw new Error(`No shader named shaders/${name}.wgsl`);
-  return src.replace(/^#include "([\w/.]+)"$/gm, (_, inc0: string) => {
-    const path = inc0 === 'common/weights.wgsl' ? `common/weights_${dtype}.wgsl` : inc0;
-    const inc = sources[`../../shaders/${path}`];
-    if (inc === undefined) throw new Error(`shaders/${op}.wgsl includes a missing shaders/${path}`);
-    return inc;
+  const sg = tags.includes('sg');
+  const variant: Record<string, string> = {
+    'common/weights.wgsl': `common/weights_${tags.includes('f16') ? 'f16' : 'f32'}.wgsl`,
+    'common/reduce.wgsl': `common/reduce_${sg ? 'subgroup' : 'wg'}.wgsl`,
+  };
+  const code = src.replace(/^#include "([\w/.]+)"$/gm, (_, inc: string) => {
+    const path = variant[inc] ?? inc;
+    const text = sources[`../../shaders/${path}`];
+    if (text === undefined) throw new Error(`shaders/${name}.wgsl includes a missing shaders/${path}`);
+    return text;
   });
+  return sg ? `enable subgroups;\nrequires subgroup_id;\n${code}` : code;
 }
 
 export type Constants = Record<string, number>;

@@ -18,7 +18,7 @@ export function attention(
   holds('attention', 'kCache', a.kCache, nCtx * C);
   holds('attention', 'out', a.out, T * C);
   return gpu.dispatch(
-    'attention',
+    gpu.reduceOp('attention'),
     a.label ?? 'attention',
     [gpu.params('attention', [T, C, NH, HS, f32(1 / Math.sqrt(HS)), 0, 0, 0]), gpu.step, a.qkv, a.kCache, a.vCache, a.out],
     [T, NH],

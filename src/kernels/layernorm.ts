@@ -11,7 +11,7 @@ export function layernorm(
   holds('layernorm', 'inp', a.inp, T * C);
   holds('layernorm', 'out', a.out, T * C);
   return gpu.dispatch(
-    'layernorm',
+    gpu.reduceOp('layernorm'),
     a.label ?? 'layernorm',
     [gpu.params('layernorm', [T, C, f32(a.eps), 0]), a.inp, a.weight, a.bias, a.out],
     [T],

@@ -18,7 +18,7 @@ export function saeNorm(
   holds('sae_norm', 'xIn', a.xIn, T * C);
   holds('sae_norm', 'stats', a.stats, T * 2);
   return gpu.dispatch(
-    'sae_norm',
+    gpu.reduceOp('sae_norm'),
     `sae_norm.${a.norm}${a.center ? '.center' : ''}`,
     [gpu.params('sae_norm', [C, a.applyBDec ? 1 : 0, f32(a.scale ?? 1), f32(1e-5)]), a.x, a.bDec, a.xSae, a.xIn, a.stats],
     [T],

@@ -147,8 +147,8 @@ export class Gpt2 {
     // the linears as [N, K, epilogue]: c_attn, attn.c_proj, c_fc, mlp.c_proj
     const linears = [[3 * C, C, 'none'], [C, C, 'residual'], [dMlp, C, 'gelu'], [C, dMlp, 'residual']] as const;
     await gpu.pipelines.warm([
-      [weightOp('embed', dt)], ['layernorm', { WG: gpu.rowThreads }], ['kv_append'], [weightOp('logits', dt), logitsLaunch(gpu)],
-      ['attention', { MAX_CTX: this.cfg.nCtx, WG: gpu.rowThreads }],
+      [weightOp('embed', dt)], [gpu.reduceOp('layernorm'), { WG: gpu.rowThreads }], ['kv_append'], [weightOp('logits', dt), logitsLaunch(gpu)],
+      [gpu.reduceOp('attention'), { MAX_CTX: this.cfg.nCtx, WG: gpu.rowThreads }],
       ...linears.flatMap(([N, K, e]) => [matmulPipeline(gpu, dt, e), ...matvecPipelines(gpu, dt, N, K, e)]),
     ]);
   }

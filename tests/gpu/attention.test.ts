@@ -7,7 +7,8 @@ import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
 import { empty, getGpu, read, upload } from './gpu';
 
-describe('kv_append + attention', () => {
+// Softmax reductions through workgroup memory, and with subgroup operations (the ":sg" variant).
+describe.each([false, true])('kv_append + attention, subgroups %s', (subgroups) => {
   // prefill (pos0 = 0), decode (T = 1 after a filled cache), a chunk after a prefix; odd head
   // sizes (NH=3 on C=96 gives HS=32; C=75, NH=3 gives HS=25) and T above the 64-thread group.
   // threads per (query, head): 64 as on GPUs, 4 as on CPU adapters, and odd counts.
@@ -20,7 +21,7 @@ describe('kv_append + attention', () => {
     [9, 96, 3, 30, 64, 7],
   ]) {
     it(`T=${T} C=${C} NH=${NH} pos0=${pos0}, ${threads} threads`, async () => {
-      const g = await getGpu();
+      const g = await getGpu(undefined, subgroups);
       const rng = new Rng(T * 17 + C + NH + pos0);
       const qkv = rng.array(T * 3 * C);
       const kCache = new Float32Array(nCtx * C);

@@ -11,14 +11,15 @@ const gpus = new Map<string, Promise<Gpu>>();
 /**
  * The file's GPU handle. `adapterClass` picks the kernels' launch shapes: the adapter's own by
  * default; 'gpu' runs the real-GPU variants (split-K, tiled, cooperative) on SwiftShader too, on
- * the same device, so every variant is checked here.
+ * the same device, so every variant is checked here. `subgroups` forces the row reductions'
+ * subgroup variant on or off (SwiftShader has subgroups, of 4).
  */
-export function getGpu(adapterClass?: AdapterClass): Promise<Gpu> {
+export function getGpu(adapterClass?: AdapterClass, subgroups?: boolean): Promise<Gpu> {
   ctx ??= requestGpu();
-  const key = adapterClass ?? 'adapter';
+  const key = `${adapterClass ?? 'adapter'}|${subgroups ?? 'default'}`;
   let g = gpus.get(key);
   if (!g) {
-    g = ctx.then((c) => new Gpu(c, adapterClass));
+    g = ctx.then((c) => new Gpu(c, { adapterClass, subgroups }));
     gpus.set(key, g);
   }
   return g;
@@ -26,6 +27,9 @@ export function getGpu(adapterClass?: AdapterClass): Promise<Gpu> {
 
 /** Both adapter classes, for tests that run every kernel variant. */
 export const ADAPTER_CLASSES: AdapterClass[] = ['cpu', 'gpu'];
+
+/** Every (adapter class, subgroups) pair, for the row-reduction kernels. */
+export const REDUCE_VARIANTS: Array<[AdapterClass, boolean]> = [['cpu', false], ['cpu', true], ['gpu', false], ['gpu', true]];
 
 export function upload(g: Gpu, data: Float32Array | Uint32Array, label = 'input'): GPUBuffer {
   return uploadBuffer(g.device, label, data);

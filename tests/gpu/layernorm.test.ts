@@ -5,10 +5,11 @@ import { Rng } from '../../src/model/rng';
 import { expectClose } from '../util';
 import { empty, getGpu, read, upload } from './gpu';
 
-describe('layernorm', () => {
-  for (const [T, C, threads] of [[1, 96, 4], [7, 768, 64], [65, 33, 4], [3, 1, 64], [2, 130, 1]]) {
+// Sums through workgroup memory, and with subgroup operations (the ":sg" variant).
+describe.each([false, true])('layernorm, subgroups %s', (subgroups) => {
+  for (const [T, C, threads] of [[1, 96, 4], [7, 768, 64], [65, 33, 4], [3, 1, 64], [2, 130, 1], [3, 200, 7]]) {
     it(`T=${T} C=${C}, ${threads} threads per row`, async () => {
-      const g = await getGpu();
+      const g = await getGpu(undefined, subgroups);
       const rng = new Rng(T * 1000 + C);
       // an offset mean, like GPT-2's residual stream, to exercise the two-pass variance
       const x = rng.array(T * C).map((v) => v * 3 + 20);

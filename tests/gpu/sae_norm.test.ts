@@ -9,11 +9,11 @@ import { empty, getGpu, read, upload } from './gpu';
 
 const modes: NormalizeActivations[] = ['none', 'constant_norm_rescale', 'layer_norm', 'expected_average_only_in'];
 
-describe('sae_norm', () => {
+describe.each([false, true])('sae_norm, subgroups %s', (subgroups) => {
   for (const norm of modes) {
     for (const center of [false, true]) {
       it(`${norm}${center ? ', centred' : ''} (T=5, C=768)`, async () => {
-        const g = await getGpu();
+        const g = await getGpu(undefined, subgroups);
         const [T, C] = [5, 768];
         const rng = new Rng(norm.length + (center ? 100 : 0));
         const x = rng.array(T * C, 2).map((v, i) => v + (i % C === 0 ? 30 : 0) + 0.7 * Math.floor(i / C)); // offset means, a big outlier dim

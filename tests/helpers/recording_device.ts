@@ -44,7 +44,7 @@ export function recordingContext(maxBinding = 2 ** 31 - 4): GpuContext {
   return {
     device,
     adapter: { vendor: 'recording', architecture: '', device: '', description: 'plan recorder', isFallbackAdapter: false },
-    features: { shaderF16: true, subgroups: true, timestampQuery: false },
+    features: { shaderF16: true, subgroups: true, subgroupId: true, timestampQuery: false },
     maxBinding,
     maxBufferSize: maxBinding,
     fatal: null,

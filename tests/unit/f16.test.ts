@@ -53,7 +53,7 @@ describe('half precision', () => {
   });
 
   it("'auto' picks f16 only where the adapter has shader-f16", () => {
-    const features = { subgroups: true, timestampQuery: true };
+    const features = { subgroups: true, subgroupId: true, timestampQuery: true };
     expect(chooseWeightDtype('auto', { ...features, shaderF16: true })).toBe('f16');
     expect(chooseWeightDtype('auto', { ...features, shaderF16: false })).toBe('f32');
     expect(chooseWeightDtype('f16', { ...features, shaderF16: false })).toBe('f16');

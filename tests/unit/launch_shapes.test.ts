@@ -74,7 +74,7 @@ describe('decode launch shapes on a GPU-class adapter', () => {
 
   it('the CPU-adapter plan keeps one fused dispatch per linear (SwiftShader is tuned for few threads)', () => {
     const ctx = recordingContext();
-    const gpu = new Gpu(ctx, 'cpu');
+    const gpu = new Gpu(ctx, { adapterClass: 'cpu' });
     const w = tensors(gpt2Small, 'f32', ctx.maxBinding);
     const plan = new Gpt2(gpu, gpt2Small, w).plan(1, [], 'last');
     expect(plan.steps.filter((s) => s.label.endsWith('.reduce'))).toEqual([]);
