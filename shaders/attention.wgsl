@@ -5,6 +5,7 @@
 // One workgroup of WG threads per (t, h) (64 on GPUs, 4 on CPU adapters: see gpu.ts). Phase 1: each thread scores a strided set of keys into workgroup
 // memory. Phase 2: max and sum reductions (softmax with the max subtracted). Phase 3: threads
 // over d accumulate the weighted values; reads of v_j are contiguous across threads.
+// Grid: (T, NH, SPLITS).
 
 struct Params { T: u32, C: u32, NH: u32, HS: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
 struct Step { pos0: u32, _a: u32, _b: u32, _c: u32 }
@@ -20,41 +21,54 @@ override MAX_HS: u32 = 256u;   // largest head size
 @group(0) @binding(5) var<storage, read_write> out: array<f32>; // (T, C)
 
 override WG: u32 = 64u; // threads per (query, head)
+// 0: one workgroup per (query, head) covers every key. > 0 (GPUs, decode): grid z splits the keys
+// in chunks of SPLIT_KEYS, so a long context keeps many workgroups busy (flash-decoding); each
+// writes a partial softmax that attention_combine.wgsl merges.
+override SPLIT_KEYS: u32 = 0u;
 var<workgroup> scores: array<f32, MAX_CTX>;
 var<workgroup> q: array<f32, MAX_HS>;
 #include "common/reduce.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(l: Lanes, @builtin(workgroup_id) wid: vec3u) {
+fn main(l: Lanes, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let lid = l.lid.x;
   let t = wid.x;
   let h = wid.y;
   let head = h * p.HS;
-  let n_keys = step.pos0 + t + 1u;
+  let n_all = step.pos0 + t + 1u;
+  // this workgroup's keys: all of them, or the split's chunk (scores[] is indexed from j0)
+  let j0 = select(0u, wid.z * SPLIT_KEYS, SPLIT_KEYS > 0u);
+  let n_keys = select(n_all, min(n_all, j0 + SPLIT_KEYS), SPLIT_KEYS > 0u);
   for (var d = lid; d < p.HS; d += WG) { q[d] = qkv[t * 3u * p.C + head + d]; }
   workgroupBarrier();
 
   var m = -3.4e38;
-  for (var j = lid; j < n_keys; j += WG) {
+  for (var j = j0 + lid; j < n_keys; j += WG) {
     var s = 0.0;
     let kb = j * p.C + head;
     for (var d = 0u; d < p.HS; d++) { s += q[d] * k_cache[kb + d]; }
     s *= p.scale;
-    scores[j] = s;
+    scores[j - j0] = s;
     m = max(m, s);
   }
   m = reduce_max(l, m);
   var z = 0.0;
-  for (var j = lid; j < n_keys; j += WG) {
-    let e = exp(scores[j] - m);
-    scores[j] = e;
+  for (var j = j0 + lid; j < n_keys; j += WG) {
+    let e = exp(scores[j - j0] - m);
+    scores[j - j0] = e;
     z += e;
   }
   z = reduce_sum(l, z); // the barrier inside also publishes scores[] to all threads
-  let inv_z = 1.0 / z;
+  // split: out holds partials (T, NH, SPLITS, HS + 2): unnormalised sums, then m and z
+  let base = ((t * p.NH + h) * nwg.z + wid.z) * (p.HS + 2u);
+  let inv_z = select(1.0 / z, 1.0, SPLIT_KEYS > 0u);
   for (var d = lid; d < p.HS; d += WG) {
     var acc = 0.0;
-    for (var j = 0u; j < n_keys; j++) { acc += scores[j] * v_cache[j * p.C + head + d]; }
-    out[t * p.C + head + d] = acc * inv_z;
+    for (var j = j0; j < n_keys; j++) { acc += scores[j - j0] * v_cache[j * p.C + head + d]; }
+    if (SPLIT_KEYS > 0u) { out[base + d] = acc; } else { out[t * p.C + head + d] = acc * inv_z; }
+  }
+  if (SPLIT_KEYS > 0u && lid == 0u) {
+    out[base + p.HS] = m;
+    out[base + p.HS + 1u] = z;
   }
 }

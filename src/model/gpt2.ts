@@ -10,7 +10,7 @@ import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '.
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { weightOp } from '../gpu/pipelines';
-import { attention } from '../kernels/attention';
+import { attention, attentionWarmList } from '../kernels/attention';
 import { embed } from '../kernels/embed';
 import { kvAppend } from '../kernels/kv_append';
 import { layernorm } from '../kernels/layernorm';
@@ -148,7 +148,7 @@ export class Gpt2 {
     const linears = [[3 * C, C, 'none'], [C, C, 'residual'], [dMlp, C, 'gelu'], [C, dMlp, 'residual']] as const;
     await gpu.pipelines.warm([
       [weightOp('embed', dt)], [gpu.reduceOp('layernorm'), { WG: gpu.rowThreads }], ['kv_append'], [weightOp('logits', dt), logitsLaunch(gpu)],
-      [gpu.reduceOp('attention'), { MAX_CTX: this.cfg.nCtx, WG: gpu.rowThreads }],
+      ...attentionWarmList(gpu, this.cfg.nCtx),
       ...linears.flatMap(([N, K, e]) => [matmulPipeline(gpu, dt, e), ...matvecPipelines(gpu, dt, N, K, e)]),
     ]);
   }
@@ -198,7 +198,7 @@ export class Gpt2 {
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_1.weight`), bias: this.wb(`${h}.ln_1.bias`), out: act.ln, T, C, eps, label: `${h}.ln_1` }),
         ...linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
         kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, C, label: `${h}.kv_append` }),
-        attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
+        ...attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
         ...linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.resid, C, C, 'residual'),
       );
       at(`blocks.${l}.hook_resid_mid`);

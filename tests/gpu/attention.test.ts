@@ -20,7 +20,10 @@ describe.each([false, true])('kv_append + attention, subgroups %s', (subgroups) 
     [70, 48, 2, 3, 128, 4],
     [9, 96, 3, 30, 64, 7],
   ]) {
-    it(`T=${T} C=${C} NH=${NH} pos0=${pos0}, ${threads} threads`, async () => {
+    // splitKeys: one workgroup per (query, head), or keys in chunks of 5 (not dividing n_ctx: the
+    // last split is short, and at small pos0 most splits are empty) or 16, merged by attention_combine
+    for (const splitKeys of [0, 5, 16])
+    it(`T=${T} C=${C} NH=${NH} pos0=${pos0}, ${threads} threads, split ${splitKeys || 'none'}`, async () => {
       const g = await getGpu(undefined, subgroups);
       const rng = new Rng(T * 17 + C + NH + pos0);
       const qkv = rng.array(T * 3 * C);
@@ -35,7 +38,7 @@ describe.each([false, true])('kv_append + attention, subgroups %s', (subgroups) 
       g.writeStep(pos0);
       g.run([
         kvAppend(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, T, C }),
-        attention(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, out, T, C, NH, nCtx, threads }),
+        ...attention(g, { qkv: qkvBuf, kCache: kBuf, vCache: vBuf, out, T, C, NH, nCtx, threads, splitKeys }),
       ]);
       kvAppendRef(qkv, kCache, vCache, T, C, pos0);
       expectClose('k_cache', await read(g, kBuf, nCtx * C), kCache);
