@@ -13,6 +13,7 @@ import { expectedShapes, type Gpt2Config } from '../../src/model/config';
 import { Gpt2 } from '../../src/model/gpt2';
 import { storedDtype } from '../../src/model/weights';
 import { matvecLaunch } from '../../src/kernels/matvec';
+import { logits } from '../../src/kernels/logits';
 
 const gpt2Small: Gpt2Config = {
   modelType: 'gpt2', vocabSize: 50257, nCtx: 1024, dModel: 768, nLayers: 12, nHeads: 12, dHead: 64, dMlp: 3072,
@@ -79,6 +80,17 @@ describe('decode launch shapes on a GPU-class adapter', () => {
     const plan = new Gpt2(gpu, gpt2Small, w).plan(1, [], 'last');
     expect(plan.steps.filter((s) => s.label.endsWith('.reduce'))).toEqual([]);
     expect(weightStreaming(plan.steps, w).length).toBe(4 * gpt2Small.nLayers + w.get('wte.weight')!.parts.length);
+  });
+
+  // At the SAE's hook a decode step streams W_enc (C, S): src/sae/sae.ts runs it through the LM-head
+  // kernel over W_enc^T. gpt2-small-res-jb (24576 x 768) and Gemma Scope 16k on Gemma-3-1B.
+  it('the SAE encoder at decode launches enough threads', () => {
+    const gpu = new Gpu(recordingContext());
+    for (const [S, C] of [[24576, 768], [16384, 1152]]) {
+      const wEncT: GpuTensor = { name: 'W_enc^T', shape: [S, C], dtype: 'f16', parts: [{ buffer: emptyBuffer('W_enc^T', S * C * 2), row0: 0, rows: S }] };
+      const [d] = logits(gpu, { x: emptyBuffer('x_in', C * 4), wte: wEncT, out: emptyBuffer('f', S * 4), row0: 0, R: 1, C, V: S });
+      expect(threads(d), `S=${S}`).toBeGreaterThanOrEqual(GPU_MIN_THREADS);
+    }
   });
 
   // Gemma-3-1B's own projections (4 query heads and 1 KV head of 256, GeGLU gate/up/down), which
