@@ -83,11 +83,12 @@ fn choose(round: u32) {
 // The first candidate within `lim` whose prefix count (k) or mass (f * the set's mass) meets the mode.
 fn select_cut(lid: u32, mode: u32, k: u32, f: vec2f, lim: vec2u, m: f32) -> vec2u {
   if (lid == 0u) { sel = Sel(mode, k, f, vec2u(0u), vec2u(0u), 0u, 0u); }
+  var ms: array<vec2f, 16>;
   for (var round = 0u; round < 8u + p.id_digits; round++) {
     if (lid < 16u) { atomicStore(&cnt[lid], 0u); }
     workgroupBarrier();
     let s = sel;
-    var ms: array<vec2f, 16>;
+    ms = array<vec2f, 16>(); // explicitly: SwiftShader kept a loop-local var's values across rounds
     for (var i = lid; i < p.V; i += WG) {
       let l = logits[i];
       let h = order(l);

@@ -1,19 +1,21 @@
 // Token-by-token generation for one or two streams (baseline, and steered beside it) with the
-// same seed and sampling, each in its own KV cache slot, interleaved so both stream live.
+// same seed and sampling, each in its own KV cache slot, interleaved so both stream live. Each
+// forward samples its next token on the GPU (GpuSampler: the seeded RNG's state stays there) and
+// reads back only that id: the same ids as sample() on the CPU, without the logits row.
 import type { GenerateEvent, GenerateRequest, StreamName, StreamResult } from '../worker/api';
 import type { Gpt2 } from './gpt2';
-import { Rng } from './rng';
-import { sample } from './sampling';
+import { GpuSampler } from './gpu_sampler';
 import type { TextTokenizer } from './tokenizer';
 
 interface Stream {
   name: StreamName;
   slot: 0 | 1;
   steer: boolean;
-  rng: Rng;
+  sampler: GpuSampler;
   all: number[];
   out: number[];
-  logits: Float32Array;
+  /** The token the last forward sampled. */
+  next: number;
   reason: StreamResult['reason'] | null;
   ms: number;
 }
@@ -27,18 +29,38 @@ export async function generateStreams(
   onEvent: (e: GenerateEvent) => void,
   cancelled: () => boolean,
 ): Promise<Record<StreamName, StreamResult | null>> {
+  const streams: Stream[] = [];
+  try {
+    for (const [name, slot, steer] of [['baseline', 0, false], ['steered', 1, true]] as const) {
+      if (steer && !steered) continue;
+      model.reset(slot);
+      const sampler = new GpuSampler(model.gpu, req.sampling, req.seed);
+      streams.push({ name, slot, steer, sampler, all: [...prompt], out: [], next: -1, reason: null, ms: 0 });
+      streams[streams.length - 1].next = await forwardNext(model, prompt, streams[streams.length - 1]);
+    }
+    return await decode(model, tokenizer, req, streams, onEvent, cancelled);
+  } finally {
+    streams.forEach((s) => s.sampler.destroy());
+  }
+}
+
+async function forwardNext(model: Gpt2, ids: number[], s: Stream): Promise<number> {
+  return (await model.forward(ids, { logits: 'last', slot: s.slot, steer: s.steer, sampler: s.sampler })).sampled!.id;
+}
+
+async function decode(
+  model: Gpt2,
+  tokenizer: TextTokenizer,
+  req: GenerateRequest,
+  streams: Stream[],
+  onEvent: (e: GenerateEvent) => void,
+  cancelled: () => boolean,
+): Promise<Record<StreamName, StreamResult | null>> {
   const nCtx = model.cfg.nCtx;
   const eos = req.stopAtEos === false ? null : model.cfg.eosTokenId;
-  const streams: Stream[] = [];
-  for (const [name, slot, steer] of [['baseline', 0, false], ['steered', 1, true]] as const) {
-    if (steer && !steered) continue;
-    model.reset(slot);
-    const { logits } = await model.forward(prompt, { logits: 'last', slot, steer });
-    streams.push({ name, slot, steer, rng: new Rng(req.seed), all: [...prompt], out: [], logits, reason: null, ms: 0 });
-  }
   const step = async (s: Stream) => {
     const t0 = performance.now();
-    const next = sample(s.logits, req.sampling, s.rng);
+    const next = s.next;
     s.out.push(next);
     s.all.push(next);
     onEvent({ type: 'token', stream: s.name, index: s.out.length - 1, id: next, text: tokenizer.decode([next]) });
@@ -49,9 +71,9 @@ export async function generateStreams(
       const keep = s.all.slice(-(nCtx >> 1));
       onEvent({ type: 'notice', message: `${s.name}: reached the ${nCtx}-token context; continuing from the last ${keep.length} tokens.` });
       model.reset(s.slot);
-      s.logits = (await model.forward(keep, { logits: 'last', slot: s.slot, steer: s.steer })).logits;
+      s.next = await forwardNext(model, keep, s);
     } else {
-      s.logits = (await model.forward([next], { logits: 'last', slot: s.slot, steer: s.steer })).logits;
+      s.next = await forwardNext(model, [next], s);
     }
     s.ms += performance.now() - t0;
   };

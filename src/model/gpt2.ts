@@ -17,9 +17,11 @@ import { layernorm } from '../kernels/layernorm';
 import { logits as logitsOp, logitsLaunch } from '../kernels/logits';
 import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
 import { matvec, matvecPipelines } from '../kernels/matvec';
+import { parseSample, type SampledToken } from '../kernels/sample';
 import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
 import { expectedShapes, type Gpt2Config } from './config';
+import type { GpuSampler } from './gpu_sampler';
 import { parseHook, type HookName } from './hooks';
 import { KvCache } from './kv_cache';
 import { concatResults } from './results';
@@ -34,6 +36,11 @@ export interface ForwardOptions {
   slot?: 0 | 1;
   /** Apply the steering set by setSteering() at the SAE's hook. */
   steer?: boolean;
+  /**
+   * Sample the next token on the GPU in the same submission (needs logits 'last'): the result's
+   * `sampled` holds it and `logits` is empty, as the row never leaves the GPU.
+   */
+  sampler?: GpuSampler;
 }
 
 export interface SaeOutput {
@@ -49,6 +56,8 @@ export interface ForwardResult {
   logits: Float32Array;
   hooks: Record<string, Float32Array>; // each (T, C)
   sae: SaeOutput | null;
+  /** The token the sampler chose (with its topN candidates when asked), if one was given. */
+  sampled?: SampledToken;
 }
 
 export interface Plan {
@@ -57,8 +66,10 @@ export interface Plan {
   hooks: string[];
   R: number;
   K: number;
-  /** Hook captures, logits, then SAE top-k ids, values and errors: read back in one copy. */
+  /** Hook captures, logits, SAE top-k ids, values and errors, then a sample: read back in one copy. */
   out: GPUBuffer;
+  /** Byte offset of the sampler's output in `out` (sampleWords u32 when the plan samples). */
+  sampleAt: number;
 }
 
 interface AttachedSae {
@@ -76,6 +87,8 @@ export class Gpt2 {
   private readonly plans = new Map<string, Plan>();
   private attached: AttachedSae | null = null;
   private readonly steering: GPUBuffer;
+  /** (1, V): the last row's logits when a sampler reads them on the GPU. */
+  private sampleLogits: GPUBuffer | null = null;
 
   /**
    * weightDtype: how the matrices (wte, wpe and every Linear's weight) are stored on the GPU;
@@ -153,9 +166,13 @@ export class Gpt2 {
     ]);
   }
 
-  /** The dispatch list for a T-token call (public for the benchmark's per-op profile). */
-  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1 = 0, steer = false): Plan {
-    const key = `${T}|${hooks.join(',')}|${mode}|${slot}|${steer}`;
+  /**
+   * The dispatch list for a T-token call (public for the benchmark's per-op profile). sampleWords
+   * > 0: the last row's logits stay on the GPU for a sampler, which run() appends.
+   */
+  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1 = 0, steer = false, sampleWords = 0): Plan {
+    if (sampleWords && mode !== 'last') throw new Error(`plan: sampling needs logits 'last', got '${mode}'`);
+    const key = `${T}|${hooks.join(',')}|${mode}|${slot}|${steer}|${sampleWords}`;
     let plan = this.plans.get(key);
     if (plan) return plan;
     if (this.plans.size >= 24) this.evictPlans();
@@ -166,9 +183,10 @@ export class Gpt2 {
     const K = this.attached?.K ?? 0;
     const hookBytes = T * C * 4;
     const logitsAt = hooks.length * hookBytes;
-    const saeAt = logitsAt + R * cfg.vocabSize * 4;
-    const saeBytes = this.attached ? T * (2 * K + 2) * 4 : 0;
-    const out = createBuffer(gpu.device, `forward out T=${T}`, saeAt + saeBytes);
+    const readR = sampleWords ? 0 : R; // logits rows read back
+    const saeAt = logitsAt + readR * cfg.vocabSize * 4;
+    const sampleAt = saeAt + (this.attached ? T * (2 * K + 2) * 4 : 0);
+    const out = createBuffer(gpu.device, `forward out T=${T}`, sampleAt + sampleWords * 4);
     const byHook = new Map(hooks.map((h, i) => [h, i]));
     const steps: Step[] = [];
     const at = (hook: HookName) => {
@@ -210,16 +228,21 @@ export class Gpt2 {
       at(`blocks.${l}.hook_resid_post`);
     }
     if (R > 0) {
-      const logitsBuf = createBuffer(gpu.device, `logits (${R}, V)`, R * cfg.vocabSize * 4);
+      const logitsBuf = sampleWords ? this.lastLogits() : createBuffer(gpu.device, `logits (${R}, V)`, R * cfg.vocabSize * 4);
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb('ln_f.weight'), bias: this.wb('ln_f.bias'), out: act.ln, T, C, eps, label: 'ln_f' }),
         ...logitsOp(gpu, { x: act.ln, wte: this.w.get('wte.weight')!, out: logitsBuf, row0: T - R, R, C, V: cfg.vocabSize }),
-        gpu.copy('logits', logitsBuf, out, R * cfg.vocabSize * 4, 0, logitsAt),
       );
+      if (readR) steps.push(gpu.copy('logits', logitsBuf, out, R * cfg.vocabSize * 4, 0, logitsAt));
     }
-    plan = { steps, T, hooks, R, K, out };
+    plan = { steps, T, hooks, R: readR, K, out, sampleAt };
     this.plans.set(key, plan);
     return plan;
+  }
+
+  private lastLogits(): GPUBuffer {
+    this.sampleLogits ??= createBuffer(this.gpu.device, 'logits (1, V) for sampling', this.cfg.vocabSize * 4);
+    return this.sampleLogits;
   }
 
   private evictPlans(): void {
@@ -242,23 +265,27 @@ export class Gpt2 {
     }
     const hooks = [...new Set(opts.hooks ?? [])];
     hooks.forEach((h) => parseHook(h, this.cfg.nLayers));
+    if (opts.sampler && (opts.logits ?? 'last') !== 'last') throw new Error(`forward: a sampler needs logits 'last', got '${opts.logits}'`);
     const parts: ForwardResult[] = [];
     for (let t0 = 0; t0 < T; t0 += this.maxT) {
       const chunk = Array.from({ length: Math.min(this.maxT, T - t0) }, (_, i) => ids[t0 + i]);
       const last = t0 + chunk.length === T;
       const mode = opts.logits === 'all' ? 'all' : last ? (opts.logits ?? 'last') : 'none';
-      parts.push(await this.run(chunk, hooks, mode, opts.slot ?? 0, opts.steer ?? false));
+      parts.push(await this.run(chunk, hooks, mode, opts.slot ?? 0, opts.steer ?? false, last ? opts.sampler : undefined));
     }
-    return parts.length === 1 ? parts[0] : concatResults(parts);
+    return parts.length === 1 ? parts[0] : { ...concatResults(parts), sampled: parts[parts.length - 1].sampled };
   }
 
-  private async run(ids: number[], hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1, steer: boolean): Promise<ForwardResult> {
+  private async run(ids: number[], hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1, steer: boolean, sampler?: GpuSampler): Promise<ForwardResult> {
     const T = ids.length;
     const cache = this.cache(slot);
-    const plan = this.plan(T, hooks, mode, slot, steer);
+    const plan = this.plan(T, hooks, mode, slot, steer, sampler?.words ?? 0);
     this.gpu.writeStep(cache.length);
     this.gpu.device.queue.writeBuffer(this.act.ids, 0, Uint32Array.from(ids));
-    this.gpu.run(plan.steps, `forward T=${T}`);
+    const steps = sampler
+      ? [...plan.steps, ...sampler.steps(this.lastLogits(), this.cfg.vocabSize), this.gpu.copy('sample', sampler.out, plan.out, sampler.words * 4, 0, plan.sampleAt)]
+      : plan.steps;
+    this.gpu.run(steps, `forward T=${T}`);
     cache.length += T;
     const buf = await readBuffer(this.gpu.device, plan.out, plan.out.size);
     const C = this.cfg.dModel;
@@ -276,6 +303,7 @@ export class Gpt2 {
         err: f32.subarray(saeAt + 2 * T * K, saeAt + 2 * T * K + 2 * T),
       };
     }
+    if (sampler) result.sampled = parseSample(buf, sampler.topN, plan.sampleAt);
     return result;
   }
 
@@ -283,7 +311,7 @@ export class Gpt2 {
   gpuBytes(): { weights: number; activations: number; kvCache: number; sae: number; total: number } {
     const size = (bs: GPUBuffer[]) => bs.reduce((a, b) => a + b.size, 0);
     const weights = size([...this.w.values()].flatMap((t) => t.parts.map((p) => p.buffer)));
-    const activations = size([...Object.values(this.act), this.steering, ...[...this.plans.values()].map((p) => p.out)]);
+    const activations = size([...Object.values(this.act), this.steering, ...(this.sampleLogits ? [this.sampleLogits] : []), ...[...this.plans.values()].map((p) => p.out)]);
     const kvCache = size(this.caches.flatMap((c) => [...c.k, ...c.v]));
     const sae = this.attached ? this.attached.sae.gpuBytes() + size(Object.values(this.attached.acts)) : 0;
     return { weights, activations, kvCache, sae, total: weights + activations + kvCache + sae };
@@ -297,6 +325,7 @@ export class Gpt2 {
     this.detachSae();
     this.caches.forEach((c) => c.destroy());
     this.steering.destroy();
+    this.sampleLogits?.destroy();
     for (const b of Object.values(this.act)) b.destroy();
     for (const t of this.w.values()) for (const p of t.parts) p.buffer.destroy();
   }

@@ -8,6 +8,13 @@ import { checkAlive } from '../../src/gpu/device';
 import { NonFiniteError } from '../../src/errors';
 import { mulberry32Bits } from '../../src/reference/sample';
 import { getGpu, upload } from './gpu';
+import { Gpt2 } from '../../src/model/gpt2';
+import { GpuSampler } from '../../src/model/gpu_sampler';
+import { randomModel } from '../helpers/load_model';
+import { randomSaeLensFiles } from '../helpers/random_sae';
+import { Sae } from '../../src/sae/sae';
+import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
+import { parseSafetensors } from '../../src/model/safetensors';
 
 const S = (temperature: number, topK: number, topP: number): SamplingOptions => ({ temperature, topK, topP });
 const SETTINGS: Array<[string, SamplingOptions]> = [
@@ -145,5 +152,34 @@ describe('sample: the GPU picks the ids the CPU sample() picks, same seed', () =
         t.top!.probs.forEach((p, j) => expect(p).toBeCloseTo(Math.exp((logits[order[j]] - logits[order[0]]) / T) / z, 6));
       }
     }
+  });
+});
+
+describe('sampling inside the forward (decode reads back the id, not the logits row)', () => {
+  it('the same ids as sample() on the logits row, with the topN candidates and the SAE output kept', async () => {
+    const g = await getGpu();
+    const { cfg, weights } = randomModel({ nLayers: 2, dModel: 96, nHeads: 3, vocab: 1001, nCtx: 80, seed: 7, prefix: true });
+    const model = new Gpt2(g, cfg, weights);
+    const files = randomSaeLensFiles({ dIn: 96, dSae: 64, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 3 });
+    const saeCfg = parseSaeLensConfig(new TextDecoder().decode(files['cfg.json']));
+    model.attachSae(new Sae(g, saeCfg, saeLensWeights(parseSafetensors(files['sae_weights.safetensors'], 'sae.safetensors'), saeCfg)), 8);
+    const s = S(0.7, 40, 0.95);
+    const sampler = new GpuSampler(g, s, 11, 5);
+    const rng = new Rng(11);
+    let ids = [5, 17, 300, 42];
+    for (let step = 0; step < 10; step++) {
+      const a = await model.forward(ids, { slot: 0, sampler });
+      const b = await model.forward(ids, { slot: 1 }); // the same tokens, logits read back
+      expect(a.logits.length).toBe(0);
+      expect(a.sampled!.id).toBe(sample(b.logits, s, rng));
+      const order = Array.from({ length: cfg.vocabSize }, (_, i) => i).sort((x, y) => b.logits[y] - b.logits[x] || x - y);
+      expect([...a.sampled!.top!.ids]).toEqual(order.slice(0, 5));
+      expect([...a.sae!.topIdx]).toEqual([...b.sae!.topIdx]);
+      ids = [a.sampled!.id];
+    }
+    await expect(model.forward([1], { logits: 'all', sampler })).rejects.toThrow(/sampler/);
+    sampler.destroy();
+    model.sae!.destroy();
+    model.destroy();
   });
 });
