@@ -10,9 +10,9 @@ import { createBuffer, readBuffer, uploadTensor, whole, type GpuTensor } from '.
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { weightOp } from '../gpu/pipelines';
-import { attention, attentionWarmList } from '../kernels/attention';
+import { attention, attentionWarmList, gpt2Heads } from '../kernels/attention';
 import { embed } from '../kernels/embed';
-import { kvAppend } from '../kernels/kv_append';
+import { gpt2Qkv, kvAppend } from '../kernels/kv_append';
 import { layernorm } from '../kernels/layernorm';
 import { logits as logitsOp, logitsLaunch } from '../kernels/logits';
 import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
@@ -215,8 +215,8 @@ export class Gpt2 {
       steps.push(
         layernorm(gpu, { inp: act.resid, weight: this.wb(`${h}.ln_1.weight`), bias: this.wb(`${h}.ln_1.bias`), out: act.ln, T, C, eps, label: `${h}.ln_1` }),
         ...linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
-        kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, C, label: `${h}.kv_append` }),
-        ...attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, C, NH, nCtx, label: `${h}.attn` }),
+        kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, layout: gpt2Qkv(C), label: `${h}.kv_append` }),
+        ...attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, nCtx, heads: gpt2Heads(C, NH), label: `${h}.attn` }),
         ...linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, act.resid, C, C, 'residual'),
       );
       at(`blocks.${l}.hook_resid_mid`);

@@ -3,6 +3,7 @@
 import type { Gpt2Config } from '../model/config';
 import type { Weights } from '../model/weights';
 import { addRef } from './add';
+import { gpt2Heads } from '../kernels/attention';
 import { attentionRef } from './attention';
 import { embedRef } from './embed';
 import { geluRef } from './gelu';
@@ -27,7 +28,7 @@ export function gpt2Ref(cfg: Gpt2Config, w: Weights, ids: number[], edit?: (hook
     const k = new Float32Array(T * C);
     const v = new Float32Array(T * C);
     kvAppendRef(qkv, k, v, T, C, 0);
-    const att = attentionRef(qkv, k, v, T, C, NH, 0);
+    const att = attentionRef(qkv, k, v, T, 0, gpt2Heads(C, NH));
     x = addRef(x, matmulRef(att, g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), T, C, C));
     hooks[`blocks.${l}.hook_resid_mid`] = x;
     if (edit) x = edit(`blocks.${l}.hook_resid_mid`, x);
