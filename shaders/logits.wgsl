@@ -18,6 +18,7 @@ struct Params { C4: u32, V: u32, row0: u32, v0: u32, rows: u32, _a: u32, _b: u32
 
 override WG: u32 = 64u;
 override LANES: u32 = 1u; // threads per vocab row; divides WG
+override SOFTCAP: f32 = 0.0; // > 0: final-logit soft-capping, SOFTCAP * tanh(logit / SOFTCAP) (Gemma 2)
 
 #include "common/weights.wgsl"
 
@@ -40,5 +41,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     if (lane != 0u) { return; }
     for (var i = 1u; i < LANES; i++) { acc += part[lid.x + i]; }
   }
-  if (v_local < p.rows) { out[r * p.V + p.v0 + v_local] = acc.x + acc.y + acc.z + acc.w; }
+  var logit = acc.x + acc.y + acc.z + acc.w;
+  if (SOFTCAP > 0.0) { logit = SOFTCAP * tanh(logit / SOFTCAP); }
+  if (v_local < p.rows) { out[r * p.V + p.v0 + v_local] = logit; }
 }

@@ -10,11 +10,12 @@ export function logitsLaunch(gpu: Gpu): { WG: number; LANES: number } & Constant
 
 /**
  * out (R, V) = x[row0 .. row0+R] (T, C) @ wte (V, C)^T: the tied LM head, only at the rows that
- * need logits. One dispatch per wte part; wte is f32 or f16.
+ * need logits. One dispatch per wte part; wte (or an untied lm_head, same layout) is f32 or f16.
+ * softcap > 0 caps each logit at softcap * tanh(logit / softcap) (Gemma 2's final soft-capping).
  */
 export function logits(
   gpu: Gpu,
-  a: { x: GPUBuffer; wte: GpuTensor; out: GPUBuffer; row0: number; R: number; C: number; V: number },
+  a: { x: GPUBuffer; wte: GpuTensor; out: GPUBuffer; row0: number; R: number; C: number; V: number; softcap?: number },
 ): Dispatch[] {
   const { R, C, V } = a;
   positiveInts('logits', { R, C, V });
@@ -29,7 +30,7 @@ export function logits(
       `logits[${i}]`,
       [gpu.params('logits', [C / 4, V, a.row0, part.row0, part.rows, 0, 0, 0]), a.x, part.buffer, a.out],
       [Math.ceil(part.rows / rowsPerGroup), R],
-      launch,
+      { ...launch, ...(a.softcap ? { SOFTCAP: a.softcap } : {}) },
     ),
   );
 }

@@ -29,4 +29,18 @@ describe('embed', () => {
       });
     }
   }
+
+  // rotary models: no position embedding, and Gemma's sqrt(C) scale
+  for (const [T, C, V, scale] of [[14, 96, 384, Math.sqrt(96)], [2, 8, 50, 1]]) {
+    it(`no wpe, scale ${scale.toFixed(3)}, T=${T} C=${C}, wte in 3 parts`, async () => {
+      const g = await getGpu();
+      const rng = new Rng(T * C + 1);
+      const wte = rng.array(V * C);
+      const ids = Uint32Array.from({ length: T }, () => rng.int(V));
+      const out = empty(g, T * C);
+      g.writeStep(3);
+      g.run(embed(g, { ids: upload(g, ids), wte: uploadTensor(g.device, 'wte', [V, C], wte, Math.ceil(V / 3) * C * 4), wpe: null, out, T, C, scale }));
+      expectClose('embed', await read(g, out, T * C), embedRef(ids, wte, null, C, 3, scale));
+    });
+  }
 });
