@@ -3,7 +3,7 @@
 // forward samples its next token on the GPU (GpuSampler: the seeded RNG's state stays there) and
 // reads back only that id: the same ids as sample() on the CPU, without the logits row.
 import type { GenerateEvent, GenerateRequest, StreamName, StreamResult } from '../worker/api';
-import type { Gpt2 } from './gpt2';
+import type { Transformer } from './transformer';
 import { GpuSampler } from './gpu_sampler';
 import type { TextTokenizer } from './tokenizer';
 
@@ -21,7 +21,7 @@ interface Stream {
 }
 
 export async function generateStreams(
-  model: Gpt2,
+  model: Transformer,
   tokenizer: TextTokenizer,
   req: GenerateRequest,
   prompt: number[],
@@ -44,12 +44,12 @@ export async function generateStreams(
   }
 }
 
-async function forwardNext(model: Gpt2, ids: number[], s: Stream): Promise<number> {
+async function forwardNext(model: Transformer, ids: number[], s: Stream): Promise<number> {
   return (await model.forward(ids, { logits: 'last', slot: s.slot, steer: s.steer, sampler: s.sampler })).sampled!.id;
 }
 
 async function decode(
-  model: Gpt2,
+  model: Transformer,
   tokenizer: TextTokenizer,
   req: GenerateRequest,
   streams: Stream[],
@@ -57,14 +57,14 @@ async function decode(
   cancelled: () => boolean,
 ): Promise<Record<StreamName, StreamResult | null>> {
   const nCtx = model.cfg.nCtx;
-  const eos = req.stopAtEos === false ? null : model.cfg.eosTokenId;
+  const eos = new Set(req.stopAtEos === false ? [] : model.eosIds);
   const step = async (s: Stream) => {
     const t0 = performance.now();
     const next = s.next;
     s.out.push(next);
     s.all.push(next);
     onEvent({ type: 'token', stream: s.name, index: s.out.length - 1, id: next, text: tokenizer.decode([next]) });
-    if (next === eos) s.reason = 'eos';
+    if (eos.has(next)) s.reason = 'eos';
     else if (s.out.length >= req.maxNewTokens) s.reason = 'max_tokens';
     else if (model.cache(s.slot).free === 0) {
       // Context full: slide the window, keeping the most recent half.
