@@ -1,0 +1,84 @@
+// The modern decoder forward against tensors computed by Hugging Face transformers' own model code
+// (tests/fixtures/hf, made by /work/shared/fixtures/hf/make.py: Gemma3ForCausalLM,
+// Gemma2ForCausalLM, LlamaForCausalLM, Qwen3ForCausalLM, f32, eager attention): logits at every
+// position, every layer's input and output, and the greedy continuation through the KV cache and
+// GPU sampling; for Gemma also from the bf16 file the Hub ships. Both launch shapes.
+import { describe, expect, it } from 'vitest';
+import { Decoder } from '../../src/model/decoder';
+import { parseDecoderConfig, type DecoderConfig } from '../../src/model/decoder_config';
+import { decoderTensors } from '../../src/model/decoder_prep';
+import { decoderTensorNames } from '../../src/model/decoder_weights';
+import { GpuSampler } from '../../src/model/gpu_sampler';
+import { parseSafetensors, toFloat32 } from '../../src/model/safetensors';
+import { compare } from '../util';
+import { ADAPTER_CLASSES, getGpu } from './gpu';
+
+interface Reference {
+  input_ids: number[];
+  logits: number[][];
+  resid_pre: number[][][];
+  resid_post: number[][][];
+  greedy: number[];
+}
+
+const dir = (family: string) => `/tests/fixtures/hf/${family}-seed1/`;
+async function get(url: string): Promise<ArrayBuffer> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.arrayBuffer();
+}
+
+async function load(family: string, file = 'model.safetensors'): Promise<{ cfg: DecoderConfig; ref: Reference; tensors: ReturnType<typeof decoderTensors> }> {
+  const cfg = parseDecoderConfig(new TextDecoder().decode(await get(`${dir(family)}config.json`)));
+  const ref = JSON.parse(new TextDecoder().decode(await get(`${dir(family)}reference.json`))) as Reference;
+  const st = parseSafetensors(await get(`${dir(family)}${file}`), file);
+  const names = decoderTensorNames(cfg, st.tensors.keys(), file);
+  return { cfg, ref, tensors: decoderTensors(cfg, (n) => toFloat32(st.tensors.get(names.get(n)!.hub)!, file)) };
+}
+
+/** max |got - ref| over max |ref|: the issue's yardstick for logits. */
+function relToMax(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(ref[i]));
+  return compare(got, ref, 0, 0).maxDiff / m;
+}
+
+const flat = (rows: number[][]) => Float32Array.from(rows.flat());
+
+for (const cls of ADAPTER_CLASSES) {
+  describe(`decoder against transformers, ${cls} launch shapes`, () => {
+    for (const family of ['gemma3', 'gemma2', 'llama', 'qwen3']) {
+      it(`${family}: logits, every resid_pre / resid_post, and greedy ids through the KV cache`, async () => {
+        const gpu = await getGpu(cls);
+        const { cfg, ref, tensors } = await load(family);
+        const model = new Decoder(gpu, cfg, tensors);
+        await model.warm();
+        const L = cfg.nLayers;
+        const hooks = Array.from({ length: L }, (_, l) => [`blocks.${l}.hook_resid_pre`, `blocks.${l}.hook_resid_post`]).flat();
+        const res = await model.forward(ref.input_ids, { logits: 'all', hooks });
+        const logitErr = relToMax(res.logits, flat(ref.logits));
+        let residErr = 0;
+        for (let l = 0; l < L; l++) {
+          residErr = Math.max(residErr, compare(res.hooks[`blocks.${l}.hook_resid_pre`], flat(ref.resid_pre[l]), 0, 0).maxDiff);
+          residErr = Math.max(residErr, compare(res.hooks[`blocks.${l}.hook_resid_post`], flat(ref.resid_post[l]), 0, 0).maxDiff);
+        }
+        console.log(`[glassbox] ${family} (${cls}): max |logit diff| / max |logit| = ${logitErr.toExponential(2)}, max |resid diff| = ${residErr.toExponential(2)}`);
+        expect(logitErr).toBeLessThan(1e-4);
+        expect(residErr).toBeLessThan(1e-4);
+
+        // greedy: prefill, then one token at a time through the KV cache, sampled on the GPU
+        model.reset();
+        const sampler = new GpuSampler(gpu, { temperature: 0, topK: 0, topP: 1 }, 0);
+        const ids: number[] = [];
+        let next = (await model.forward(ref.input_ids, { sampler })).sampled!.id;
+        for (let i = 0; i < ref.greedy.length; i++) {
+          ids.push(next);
+          if (i + 1 < ref.greedy.length) next = (await model.forward([next], { sampler })).sampled!.id;
+        }
+        expect(ids).toEqual(ref.greedy);
+        sampler.destroy();
+        model.destroy();
+      });
+    }
+  });
+}
