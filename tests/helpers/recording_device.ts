@@ -14,8 +14,9 @@ export interface RecordedBindGroup {
 }
 
 function fakeBuffer(d: GPUBufferDescriptor): GPUBuffer {
-  // Only uniforms are filled on the CPU (Params structs); weights and activations stay storage-less.
-  const mapped = d.mappedAtCreation && d.size <= 4096 ? new ArrayBuffer(d.size) : null;
+  // Only small uploads are filled on the CPU (Params structs, RoPE tables); weights and
+  // activations stay storage-less.
+  const mapped = d.mappedAtCreation && d.size <= 16 << 20 ? new ArrayBuffer(d.size) : null;
   return {
     label: d.label ?? '', size: d.size, usage: d.usage, mapState: 'unmapped',
     getMappedRange: () => {

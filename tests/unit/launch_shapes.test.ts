@@ -12,32 +12,36 @@ import { GPU_MIN_THREADS, Gpu, type Dispatch } from '../../src/gpu/gpu';
 import { expectedShapes, type Gpt2Config } from '../../src/model/config';
 import { Gpt2 } from '../../src/model/gpt2';
 import { storedDtype } from '../../src/model/weights';
-import { matvecLaunch } from '../../src/kernels/matvec';
 import { logits } from '../../src/kernels/logits';
+import { Decoder } from '../../src/model/decoder';
+import { parseDecoderConfig } from '../../src/model/decoder_config';
+import { expectedDecoderShapes } from '../../src/model/decoder_weights';
+import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, QWEN3_06B } from '../helpers/hub_configs';
 
 const gpt2Small: Gpt2Config = {
   modelType: 'gpt2', vocabSize: 50257, nCtx: 1024, dModel: 768, nLayers: 12, nHeads: 12, dHead: 64, dMlp: 3072,
   layerNormEps: 1e-5, bosTokenId: 50256, eosTokenId: 50256,
 };
 // Gemma-3-1B's widths, depth and vocabulary (d_model 1152, d_mlp 6912, 26 layers, V 262144) in
-// the GPT-2 forward, until the modern decoder lands; its own projections are checked below.
+// the GPT-2 forward too; the decoder's own plan at real Hub shapes is checked below.
 const gemma3_1bWidths: Gpt2Config = { ...gpt2Small, vocabSize: 262144, dModel: 1152, nLayers: 26, nHeads: 8, dHead: 144, dMlp: 6912 };
 
-/** Storage-less weight tensors of the model's shapes, split as the upload would split them. */
-function tensors(cfg: Gpt2Config, dtype: WeightDtype, maxBinding: number): Map<string, GpuTensor> {
-  const m = new Map<string, GpuTensor>();
-  for (const [name, shape] of expectedShapes(cfg)) {
-    const dt = storedDtype(shape, dtype);
-    const per = rowsPerPart(shape, maxBinding, dt);
-    const rowBytes = (DTYPE_BYTES[dt] * shape.reduce((a, b) => a * b, 1)) / shape[0];
-    const parts = [];
-    for (let row0 = 0; row0 < shape[0]; row0 += per) {
-      const rows = Math.min(per, shape[0] - row0);
-      parts.push({ buffer: emptyBuffer(name, rows * rowBytes), row0, rows });
-    }
-    m.set(name, { name, shape, dtype: dt, parts });
+/** A storage-less weight tensor, split as the upload would split it. */
+function storageless(name: string, shape: number[], dtype: WeightDtype, maxBinding: number): GpuTensor {
+  const dt = storedDtype(shape, dtype);
+  const per = rowsPerPart(shape, maxBinding, dt);
+  const rowBytes = (DTYPE_BYTES[dt] * shape.reduce((a, b) => a * b, 1)) / shape[0];
+  const parts = [];
+  for (let row0 = 0; row0 < shape[0]; row0 += per) {
+    const rows = Math.min(per, shape[0] - row0);
+    parts.push({ buffer: emptyBuffer(name, rows * rowBytes), row0, rows });
   }
-  return m;
+  return { name, shape, dtype: dt, parts };
+}
+
+/** Storage-less weight tensors of a GPT-2's shapes. */
+function tensors(cfg: Gpt2Config, dtype: WeightDtype, maxBinding: number): Map<string, GpuTensor> {
+  return new Map([...expectedShapes(cfg)].map(([name, shape]) => [name, storageless(name, shape, dtype, maxBinding)]));
 }
 
 const threads = (d: Dispatch) => d.threads * d.grid[0] * d.grid[1] * d.grid[2];
@@ -82,6 +86,32 @@ describe('decode launch shapes on a GPU-class adapter', () => {
     expect(weightStreaming(plan.steps, w).length).toBe(4 * gpt2Small.nLayers + w.get('wte.weight')!.parts.length);
   });
 
+  // The modern decoder's own decode plan at real Hub shapes. Its tensors are the GPU layout of
+  // decoder_prep.ts: fused qkv (C, (NH + 2 NKV) HS), o, fused gate_up (C, 2F), down, embed.
+  for (const [name, json] of [['Gemma-3-1B', GEMMA3_1B], ['Gemma-2-2B', GEMMA2_2B], ['Llama-3.2-1B', LLAMA32_1B], ['Qwen3-0.6B', QWEN3_06B]] as const) {
+    it(`${name} decoder, f16 weights: every weight-streaming dispatch launches >= ${GPU_MIN_THREADS} threads`, () => {
+      const ctx = recordingContext();
+      const gpu = new Gpu(ctx);
+      const cfg = parseDecoderConfig(JSON.stringify(json));
+      const { dModel: C, nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F } = cfg;
+      const shapes: Array<[string, number[]]> = [['embed', [cfg.vocabSize, C]], ['norm', [C]]];
+      if (!cfg.tiedEmbeddings) shapes.push(['lm_head', [cfg.vocabSize, C]]);
+      for (let l = 0; l < cfg.nLayers; l++) {
+        const p = `layers.${l}.`;
+        shapes.push([`${p}qkv`, [C, (NH + 2 * NKV) * HS]], [`${p}o`, [NH * HS, C]], [`${p}gate_up`, [C, 2 * F]], [`${p}down`, [F, C]]);
+        if (cfg.qkNorm) shapes.push([`${p}qk_norm`, [2 * HS]]);
+        for (const n of ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']) shapes.push([`${p}${n}`, [C]]);
+      }
+      expect(expectedDecoderShapes(cfg).get('embed_tokens.weight')).toEqual([cfg.vocabSize, C]);
+      const w = new Map(shapes.map(([n, shape]) => [n, storageless(n, shape, 'f16', ctx.maxBinding)]));
+      const plan = new Decoder(gpu, cfg, w.values(), 'f16').plan(1, [], 'last');
+      const streaming = weightStreaming(plan.steps, w);
+      expect(streaming.length).toBe(4 * cfg.nLayers + w.get(cfg.tiedEmbeddings ? 'embed' : 'lm_head')!.parts.length);
+      const starved = streaming.filter((d) => threads(d) < GPU_MIN_THREADS).map((d) => `${d.label}: ${threads(d)}`);
+      expect(starved, 'dispatches below the thread floor').toEqual([]);
+    });
+  }
+
   // At the SAE's hook a decode step streams W_enc (C, S): src/sae/sae.ts runs it through the LM-head
   // kernel over W_enc^T. gpt2-small-res-jb (24576 x 768) and Gemma Scope 16k on Gemma-3-1B.
   it('the SAE encoder at decode launches enough threads', () => {
@@ -90,18 +120,6 @@ describe('decode launch shapes on a GPU-class adapter', () => {
       const wEncT: GpuTensor = { name: 'W_enc^T', shape: [S, C], dtype: 'f16', parts: [{ buffer: emptyBuffer('W_enc^T', S * C * 2), row0: 0, rows: S }] };
       const [d] = logits(gpu, { x: emptyBuffer('x_in', C * 4), wte: wEncT, out: emptyBuffer('f', S * 4), row0: 0, R: 1, C, V: S });
       expect(threads(d), `S=${S}`).toBeGreaterThanOrEqual(GPU_MIN_THREADS);
-    }
-  });
-
-  // Gemma-3-1B's own projections (4 query heads and 1 KV head of 256, GeGLU gate/up/down), which
-  // the modern decoder will run through the same matvec: K/V projections are only 256 wide.
-  it("Gemma-3-1B's projections split K far enough", () => {
-    const gpu = new Gpu(recordingContext());
-    for (const [N, K] of [[1024, 1152], [256, 1152], [1152, 1024], [6912, 1152], [1152, 6912]]) {
-      const { rows, splits, kSplit } = matvecLaunch(gpu, N, K);
-      expect(Math.ceil(N / 64) * 16 * rows * splits, `N=${N} K=${K}`).toBeGreaterThanOrEqual(GPU_MIN_THREADS);
-      expect(splits * kSplit).toBeGreaterThanOrEqual(K);
-      expect((splits - 1) * kSplit).toBeLessThan(K); // no empty split
     }
   });
 });
