@@ -67,6 +67,7 @@ export interface ModelDims {
   dModel: number;
   vocabSize: number;
   nCtx: number;
+  bosTokenId: number | null;
 }
 
 interface AttachedSae {

@@ -13,7 +13,6 @@ import { saeError } from '../kernels/sae_error';
 import { saeNorm } from '../kernels/sae_norm';
 import { saeTopk } from '../kernels/sae_topk';
 import { steer } from '../kernels/steer';
-import type { Gpt2Config } from '../model/config';
 import { parseHook } from '../model/hooks';
 import type { SaeConfig, SaeWeights } from './formats';
 
@@ -30,7 +29,7 @@ export interface SaeActs {
 }
 
 /** Throws SaeCompatibilityError when the SAE cannot run on this model; returns warnings otherwise. */
-export function checkSaeForModel(cfg: SaeConfig, model: Gpt2Config, modelNames: string[]): string[] {
+export function checkSaeForModel(cfg: SaeConfig, model: { nLayers: number; dModel: number }, modelNames: string[]): string[] {
   let layer: number;
   try {
     layer = parseHook(cfg.hookName, Number.MAX_SAFE_INTEGER).layer;

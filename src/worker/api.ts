@@ -2,7 +2,7 @@
 // directly in tests) and by the comlink proxy in client.ts. Every message type lives here.
 import type { WeightDtype } from '../gpu/f16';
 import type { AdapterDescription, GpuFeatures, WeightChoice } from '../gpu/device';
-import type { Gpt2Config } from '../model/config';
+import type { ModelConfig } from '../model/load';
 import type { SamplingOptions } from '../model/sampling';
 import type { SaeConfig, SaeOverrides } from '../sae/formats';
 import type { SteeringSpec } from '../sae/steering';
@@ -72,7 +72,7 @@ export interface LoadProgress {
 }
 
 export interface ModelInfo {
-  config: Gpt2Config;
+  config: ModelConfig;
   adapter: AdapterDescription;
   features: GpuFeatures;
   nParams: number;

@@ -7,13 +7,12 @@ import { readBuffer } from '../gpu/buffers';
 import { checkAlive, chooseWeightDtype, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
 import { saeGather } from '../kernels/sae_gather';
-import { parseGpt2Config } from '../model/config';
 import { generateStreams } from '../model/generate';
-import { Gpt2 } from '../model/gpt2';
+import { parseModelConfig, readModelWeights, type ReadFile } from '../model/load';
+import type { Transformer } from '../model/transformer';
 import { checkSampling } from '../model/sampling';
 import { parseSafetensors } from '../model/safetensors';
 import { TextTokenizer } from '../model/tokenizer';
-import { gpt2Weights } from '../model/weights';
 import { parseSaeLensConfig, saeLensWeights } from '../sae/formats';
 import { parseGemmaScopeNpz } from '../sae/npz';
 import { checkSaeForModel, Sae } from '../sae/sae';
@@ -34,7 +33,7 @@ const fetchProgress =
 
 export class Engine implements EngineApi {
   private gpu: Gpu | null = null;
-  private model: Gpt2 | null = null;
+  private model: Transformer | null = null;
   private tokenizer: TextTokenizer | null = null;
   private modelInfo: ModelInfo | null = null;
   private modelNames: string[] = [];
@@ -70,16 +69,12 @@ export class Engine implements EngineApi {
       }
       const onBytes = fetchProgress(progress);
       const signal = (this.downloads = new AbortController()).signal;
-      const [configBuf, weightsBuf, tokBuf, tokCfgBuf] = await Promise.all([
-        readSourceFile(source, 'config.json', false, onBytes, signal),
-        readSourceFile(source, 'model.safetensors', false, onBytes, signal),
-        readSourceFile(source, 'tokenizer.json', false, onBytes, signal),
-        readSourceFile(source, 'tokenizer_config.json', true, onBytes, signal),
-      ]);
+      const read: ReadFile = (file, optional) => readSourceFile(source, file, optional, onBytes, signal);
+      const [configBuf, tokBuf, tokCfgBuf] = await Promise.all([read('config.json', false), read('tokenizer.json', false), read('tokenizer_config.json', true)]);
+      const config = parseModelConfig(decoder.decode(configBuf!), 'config.json');
+      const weights = await readModelWeights(config, read);
       this.downloads = null;
       progress({ stage: 'parse', loaded: 0, total: 1 });
-      const config = parseGpt2Config(decoder.decode(configBuf!), 'config.json');
-      const weights = gpt2Weights(parseSafetensors(weightsBuf!, 'model.safetensors'), config);
       const tokenizer = TextTokenizer.fromJson(decoder.decode(tokBuf!), tokCfgBuf ? decoder.decode(tokCfgBuf) : null);
       progress({ stage: 'upload', loaded: 0, total: 1 });
       this.model?.destroy();
@@ -88,20 +83,18 @@ export class Engine implements EngineApi {
       this.analyzedFresh = false;
       const gpu = this.gpu;
       const weightDtype = chooseWeightDtype(weightChoice, gpu.ctx.features);
-      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => new Gpt2(gpu, config, weights, weightDtype));
+      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => weights.build(gpu, weightDtype));
       progress({ stage: 'compile', loaded: 0, total: 1 });
       await model.warm();
       checkAlive(gpu.ctx);
       this.model = model;
       this.tokenizer = tokenizer;
       this.modelNames = source.names ?? [];
-      let nParams = 0;
-      for (const w of weights.values()) nParams += w.length;
       this.modelInfo = {
         config,
         adapter: gpu.ctx.adapter,
         features: gpu.ctx.features,
-        nParams,
+        nParams: weights.nParams,
         weightBytes: model.gpuBytes().weights,
         weightDtype,
         weightChoice,
@@ -121,13 +114,13 @@ export class Engine implements EngineApi {
     return { ...this.model.gpuBytes(), weightDtype: this.model.weightDtype, shaderF16Available: this.gpu.ctx.features.shaderF16 };
   }
 
-  private ready(): { model: Gpt2; tokenizer: TextTokenizer } {
+  private ready(): { model: Transformer; tokenizer: TextTokenizer } {
     if (!this.model || !this.tokenizer || !this.gpu) throw new EngineStateError('No model is loaded yet. Call load() first.');
     checkAlive(this.gpu.ctx);
     return { model: this.model, tokenizer: this.tokenizer };
   }
 
-  private readySae(): { model: Gpt2; tokenizer: TextTokenizer; sae: Sae } {
+  private readySae(): { model: Transformer; tokenizer: TextTokenizer; sae: Sae } {
     const r = this.ready();
     if (!r.model.sae) throw new EngineStateError('No SAE is loaded. Load one first.');
     return { ...r, sae: r.model.sae };
