@@ -1,6 +1,6 @@
 // Checkpoint tensors, checked against config.json before anything reaches the GPU.
 import { ModelFileError } from '../errors';
-import { DTYPE_BYTES, type WeightDtype } from '../gpu/f16';
+import { DTYPE_BYTES, roundToHalf, type WeightDtype } from '../gpu/f16';
 import { expectedShapes, type Gpt2Config } from './config';
 import { toFloat32, type Safetensors } from './safetensors';
 
@@ -29,6 +29,11 @@ export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
     out.set(name, toFloat32(t, st.file));
   }
   return out;
+}
+
+/** The weights as f16 storage keeps them (the matrices rounded to halves): a CPU reference's input. */
+export function halfWeights(cfg: Gpt2Config, w: Weights): Weights {
+  return new Map([...expectedShapes(cfg)].map(([name, shape]) => [name, storedDtype(shape, 'f16') === 'f16' ? roundToHalf(w.get(name)!) : w.get(name)!]));
 }
 
 /** How a tensor is stored on the GPU when the weights are `dtype`: matrices as dtype, vectors (biases, LayerNorm) as f32. */

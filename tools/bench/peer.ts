@@ -4,12 +4,11 @@
 // on the GPU between steps (gpu-buffer outputs fed back as inputs), last-token logits read back.
 import * as ort from 'onnxruntime-web/webgpu';
 import { argmax } from '../../src/model/sampling';
+import { median } from './measure';
 
 const MODEL_URL = '/bench/peer/gpt2-small.onnx';
 const [L, NH, HS, V] = [12, 12, 64, 50257];
 
-/** The middle value of timings (the upper middle for an even count). */
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export interface PeerResult {
   name: string;
