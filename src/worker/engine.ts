@@ -11,10 +11,8 @@ import { generateStreams } from '../model/generate';
 import { parseModelConfig, readModelWeights, type ReadFile } from '../model/load';
 import type { Transformer } from '../model/transformer';
 import { checkSampling } from '../model/sampling';
-import { parseSafetensors } from '../model/safetensors';
 import { TextTokenizer } from '../model/tokenizer';
-import { parseSaeLensConfig, saeLensWeights } from '../sae/formats';
-import { parseGemmaScopeNpz } from '../sae/npz';
+import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { steeringEntries } from '../sae/steering';
 import { readSourceFile, type OnBytes } from '../store/sources';
@@ -131,18 +129,10 @@ export class Engine implements EngineApi {
       const { model } = this.ready();
       const onBytes = fetchProgress(onProgress);
       const signal = (this.downloads = new AbortController()).signal;
-      const npz = source.kind === 'files' ? source.files['params.npz'] : undefined;
-      let parsed;
-      if (npz) {
-        const hook = source.overrides?.hookName;
-        if (!hook) throw new EngineStateError('A Gemma Scope params.npz does not say its layer: give overrides.hookName (e.g. blocks.20.hook_resid_post).');
-        parsed = parseGemmaScopeNpz(npz, hook);
-      } else {
-        const cfgBuf = await readSourceFile(source, 'cfg.json', false, onBytes, signal);
-        const config = parseSaeLensConfig(decoder.decode(cfgBuf!), 'cfg.json', source.overrides);
-        const wBuf = await readSourceFile(source, 'sae_weights.safetensors', false, onBytes, signal);
-        parsed = { cfg: config, weights: saeLensWeights(parseSafetensors(wBuf!, 'sae_weights.safetensors'), config) };
-      }
+      // the format follows the files: params.npz, config.json + params.safetensors, or cfg.json + sae_weights.safetensors
+      const listed = source.kind === 'files' ? Object.keys(source.files) : null;
+      const read = (file: string, optional: boolean) => readSourceFile(source, file, optional, onBytes, signal);
+      const parsed = await readSae(read, listed, source.overrides, source.kind === 'url' ? source.baseUrl : '');
       const warnings = checkSaeForModel(parsed.cfg, model.cfg, this.modelNames);
       const topK = source.topK ?? 32;
       if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
