@@ -5,34 +5,16 @@
 // There is no workgroup tiling: on a CPU-backed adapter (SwiftShader) the caches do that job
 // and barriers are costly; measured 1.5x faster there than a 64x64 shared-memory tiling.
 // Rows past M read as 0 and are not written, so any M works. b is stored as f32 or f16 (W4).
-// EPILOGUE fuses the op that follows, saving a dispatch and a pass over the output:
-//   0 none; 1 GELU (out = gelu(a b + bias), for mlp.c_fc); 2 residual add (out += a b + bias).
-
-struct Params { M: u32, N: u32, K: u32, _pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;         // (M, K/4)
-@group(0) @binding(2) var<storage, read> b: array<W4>;                // (K, N/4)
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;      // (N/4)
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // (M, N/4)
-
-override EPILOGUE: u32 = 0u;
+// EPILOGUE fuses the op that follows, saving a dispatch and a pass over the output (see
+// common/matmul_io.wgsl, which holds the bindings and store()).
 
 #include "common/gelu.wgsl"
 #include "common/weights.wgsl"
+#include "common/matmul_io.wgsl"
 
 fn load_a(m: u32, k4: u32) -> vec4<f32> {
   if (m < p.M) { return a[m * (p.K / 4u) + k4]; }
   return vec4<f32>(0.0);
-}
-
-fn store(m: u32, n4: u32, v: vec4<f32>) {
-  if (m >= p.M) { return; }
-  let i = m * (p.N / 4u) + n4;
-  var r = v + bias[n4];
-  if (EPILOGUE == 1u) { r = gelu4(r); }
-  if (EPILOGUE == 2u) { r += out[i]; }
-  out[i] = r;
 }
 
 @compute @workgroup_size(8, 8, 1)

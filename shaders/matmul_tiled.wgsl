@@ -5,35 +5,17 @@
 // unpacked to f32 on load), then every thread multiplies its 2 rows by its vec4 of columns out of
 // it: each weight read from memory feeds 32 rows' multiply-adds. Rows past M, columns past N and
 // k past K load as 0 and are not written, so any shape works. b is stored as f32 or f16 (W4).
-// EPILOGUE fuses the op that follows: 0 none; 1 GELU; 2 residual add (out += a b + bias).
-
-struct Params { M: u32, N: u32, K: u32, _pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;         // (M, K/4)
-@group(0) @binding(2) var<storage, read> b: array<W4>;                // (K, N/4)
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;      // (N/4)
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>; // (M, N/4)
-
-override EPILOGUE: u32 = 0u;
+// EPILOGUE fuses the op that follows (common/matmul_io.wgsl holds the bindings and store()).
 
 #include "common/gelu.wgsl"
 #include "common/weights.wgsl"
+#include "common/matmul_io.wgsl"
 
 const TM: u32 = 32u;  // rows of out per workgroup (2 per thread row)
 const TN4: u32 = 16u; // vec4 columns of out per workgroup (1 per thread column)
 const TK: u32 = 16u;  // k per step
 var<workgroup> a_tile: array<f32, TM * TK>;        // [TM][TK]
 var<workgroup> b_tile: array<vec4<f32>, TK * TN4>; // [TK][TN4]
-
-fn store(m: u32, n4: u32, v: vec4<f32>) {
-  if (m >= p.M || n4 >= p.N / 4u) { return; }
-  let i = m * (p.N / 4u) + n4;
-  var r = v + bias[n4];
-  if (EPILOGUE == 1u) { r = gelu4(r); }
-  if (EPILOGUE == 2u) { r += out[i]; }
-  out[i] = r;
-}
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
