@@ -28,39 +28,62 @@ function concat(parts: Float32Array[]): Float32Array {
 }
 
 /**
- * The decoder's tensors, in upload order. `get` returns a Hub tensor by canonical name (the Hub
- * name without its model prefix, see decoder_weights.ts) as f32. GPU names and shapes:
+ * The decoder's GPU tensors, name → shape, in upload order (C d_model, V vocab, NH/NKV heads, HS
+ * head size, F d_mlp, QKV = (NH + 2 NKV) HS):
  *   embed (V, C); lm_head (V, C) when untied; norm (C)
- *   layers.L.qkv (C, QKV) with QKV = (NH + 2 NKV) HS; layers.L.o (NH HS, C)
- *   layers.L.gate_up (C, 2F); layers.L.down (F, C); their biases (N) when the config has them
+ *   layers.L.qkv (C, QKV); layers.L.o (NH HS, C); layers.L.gate_up (C, 2F); layers.L.down (F, C);
+ *   their biases (N) when the config has them
  *   layers.L.qk_norm (2 HS) = q_norm then k_norm, when the config has QK-norm (1-D: stays f32)
  *   layers.L.<norm> (C) for input_layernorm, post_attention_layernorm and, with sandwich
  *   norms, pre_feedforward_layernorm and post_feedforward_layernorm
  */
-export function* decoderTensors(cfg: DecoderConfig, get: (name: string) => Float32Array): Generator<PreparedTensor> {
+export function decoderGpuShapes(cfg: DecoderConfig): Array<[string, number[]]> {
   const { dModel: C, nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F, vocabSize: V } = cfg;
   const QKV = (NH + 2 * NKV) * HS;
-  yield { name: 'embed', shape: [V, C], data: get('embed_tokens.weight') };
-  if (!cfg.tiedEmbeddings) yield { name: 'lm_head', shape: [V, C], data: get('lm_head.weight') };
+  const out: Array<[string, number[]]> = [['embed', [V, C]]];
+  if (!cfg.tiedEmbeddings) out.push(['lm_head', [V, C]]);
   for (let l = 0; l < cfg.nLayers; l++) {
     const p = `layers.${l}.`;
+    out.push([`${p}qkv`, [C, QKV]], [`${p}o`, [NH * HS, C]]);
+    if (cfg.attentionBias) out.push([`${p}qkv.bias`, [QKV]], [`${p}o.bias`, [C]]);
+    out.push([`${p}gate_up`, [C, 2 * F]], [`${p}down`, [F, C]]);
+    if (cfg.mlpBias) out.push([`${p}gate_up.bias`, [2 * F]], [`${p}down.bias`, [C]]);
+    if (cfg.qkNorm) out.push([`${p}qk_norm`, [2 * HS]]);
+    for (const n of NORMS.slice(0, cfg.sandwichNorms ? 4 : 2)) out.push([`${p}${n}`, [C]]);
+  }
+  out.push(['norm', [C]]);
+  return out;
+}
+
+const NORMS = ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'];
+
+/**
+ * The decoder's tensors (decoderGpuShapes), made one at a time from the Hub's: `get` returns a
+ * Hub tensor by canonical name (the Hub name without its model prefix, see decoder_weights.ts)
+ * as f32.
+ */
+export function* decoderTensors(cfg: DecoderConfig, get: (name: string) => Float32Array): Generator<PreparedTensor> {
+  const { dModel: C, nHeads: NH, dHead: HS, dMlp: F } = cfg;
+  const whole: Record<string, string> = { embed: 'embed_tokens.weight', lm_head: 'lm_head.weight', norm: 'norm.weight' };
+  for (const [name, shape] of decoderGpuShapes(cfg)) {
+    const m = /^(layers\.\d+\.)(.+)$/.exec(name);
+    const [p, part] = m ? [m[1], m[2]] : ['', name];
     const attn = (n: string) => get(`${p}self_attn.${n}`);
     const mlp = (n: string) => get(`${p}mlp.${n}`);
-    yield { name: `${p}qkv`, shape: [C, QKV], data: transpose(concat(['q_proj', 'k_proj', 'v_proj'].map((n) => attn(`${n}.weight`))), QKV, C) };
-    yield { name: `${p}o`, shape: [NH * HS, C], data: transpose(attn('o_proj.weight'), C, NH * HS) };
-    if (cfg.attentionBias) {
-      yield { name: `${p}qkv.bias`, shape: [QKV], data: concat(['q_proj', 'k_proj', 'v_proj'].map((n) => attn(`${n}.bias`))) };
-      yield { name: `${p}o.bias`, shape: [C], data: attn('o_proj.bias') };
-    }
-    yield { name: `${p}gate_up`, shape: [C, 2 * F], data: transpose(concat([mlp('gate_proj.weight'), mlp('up_proj.weight')]), 2 * F, C) };
-    yield { name: `${p}down`, shape: [F, C], data: transpose(mlp('down_proj.weight'), C, F) };
-    if (cfg.mlpBias) {
-      yield { name: `${p}gate_up.bias`, shape: [2 * F], data: concat([mlp('gate_proj.bias'), mlp('up_proj.bias')]) };
-      yield { name: `${p}down.bias`, shape: [C], data: mlp('down_proj.bias') };
-    }
-    if (cfg.qkNorm) yield { name: `${p}qk_norm`, shape: [2 * HS], data: concat([attn('q_norm.weight'), attn('k_norm.weight')]) };
-    const norms = ['input_layernorm', 'post_attention_layernorm', ...(cfg.sandwichNorms ? ['pre_feedforward_layernorm', 'post_feedforward_layernorm'] : [])];
-    for (const n of norms) yield { name: `${p}${n}`, shape: [C], data: get(`${p}${n}.weight`) };
+    const qkv = (kind: string) => concat(['q_proj', 'k_proj', 'v_proj'].map((n) => attn(`${n}.${kind}`)));
+    const gateUp = (kind: string) => concat([mlp(`gate_proj.${kind}`), mlp(`up_proj.${kind}`)]);
+    const make: Record<string, () => Float32Array> = {
+      qkv: () => transpose(qkv('weight'), shape[1], C),
+      o: () => transpose(attn('o_proj.weight'), C, NH * HS),
+      gate_up: () => transpose(gateUp('weight'), 2 * F, C),
+      down: () => transpose(mlp('down_proj.weight'), C, F),
+      'qkv.bias': () => qkv('bias'),
+      'o.bias': () => attn('o_proj.bias'),
+      'gate_up.bias': () => gateUp('bias'),
+      'down.bias': () => mlp('down_proj.bias'),
+      qk_norm: () => concat([attn('q_norm.weight'), attn('k_norm.weight')]),
+    };
+    const data = m ? (make[part]?.() ?? get(`${p}${part}.weight`)) : get(whole[name]);
+    yield { name, shape, data };
   }
-  yield { name: 'norm', shape: [C], data: get('norm.weight') };
 }

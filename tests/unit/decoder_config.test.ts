@@ -5,7 +5,7 @@ import { checkDecoderShapes, decoderTensorNames } from '../../src/model/decoder_
 import { parseSafetensors } from '../../src/model/safetensors';
 import { ModelConfigError, ModelFileError } from '../../src/errors';
 
-import { GEMMA2_2B, GEMMA3_1B, GEMMA3_4B_WRAPPER, LLAMA32_1B, QWEN3_06B } from '../helpers/hub_configs';
+import { GEMMA2_2B, GEMMA3_1B, GEMMA3_4B_WRAPPER, LLAMA32_1B, QWEN3_06B } from '../../src/model/hub_configs';
 
 const fixture = (family: string, file: string) => new URL(`../fixtures/hf/${family}-seed1/${file}`, import.meta.url);
 const fixtureConfig = (family: string) => parseDecoderConfig(readFileSync(fixture(family, 'config.json'), 'utf8'));

@@ -16,7 +16,8 @@ import { logits } from '../../src/kernels/logits';
 import { Decoder } from '../../src/model/decoder';
 import { parseDecoderConfig } from '../../src/model/decoder_config';
 import { expectedDecoderShapes } from '../../src/model/decoder_weights';
-import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, QWEN3_06B } from '../helpers/hub_configs';
+import { decoderGpuShapes } from '../../src/model/decoder_prep';
+import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, QWEN3_06B } from '../../src/model/hub_configs';
 
 const gpt2Small: Gpt2Config = {
   modelType: 'gpt2', vocabSize: 50257, nCtx: 1024, dModel: 768, nLayers: 12, nHeads: 12, dHead: 64, dMlp: 3072,
@@ -93,16 +94,8 @@ describe('decode launch shapes on a GPU-class adapter', () => {
       const ctx = recordingContext();
       const gpu = new Gpu(ctx);
       const cfg = parseDecoderConfig(JSON.stringify(json));
-      const { dModel: C, nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F } = cfg;
-      const shapes: Array<[string, number[]]> = [['embed', [cfg.vocabSize, C]], ['norm', [C]]];
-      if (!cfg.tiedEmbeddings) shapes.push(['lm_head', [cfg.vocabSize, C]]);
-      for (let l = 0; l < cfg.nLayers; l++) {
-        const p = `layers.${l}.`;
-        shapes.push([`${p}qkv`, [C, (NH + 2 * NKV) * HS]], [`${p}o`, [NH * HS, C]], [`${p}gate_up`, [C, 2 * F]], [`${p}down`, [F, C]]);
-        if (cfg.qkNorm) shapes.push([`${p}qk_norm`, [2 * HS]]);
-        for (const n of ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']) shapes.push([`${p}${n}`, [C]]);
-      }
-      expect(expectedDecoderShapes(cfg).get('embed_tokens.weight')).toEqual([cfg.vocabSize, C]);
+      const shapes = decoderGpuShapes(cfg);
+      expect(expectedDecoderShapes(cfg).get('embed_tokens.weight')).toEqual([cfg.vocabSize, cfg.dModel]);
       const w = new Map(shapes.map(([n, shape]) => [n, storageless(n, shape, 'f16', ctx.maxBinding)]));
       const plan = new Decoder(gpu, cfg, w.values(), 'f16').plan(1, [], 'last');
       const streaming = weightStreaming(plan.steps, w);

@@ -1,8 +1,10 @@
 // The benchmark page: copy-kernel bandwidth, then prefill and decode on the bundled model (when
-// present) and on a random-weight model with GPT-2 small's exact shapes, with f32 weights and
-// with f16 ones (the automatic choice where the adapter has shader-f16; measured here either
-// way, and labelled so), and the onnxruntime-web peer. The measuring code is in measure.ts,
-// shared with the Node entry (node.ts). Results go to window.__bench for tools/bench/run.mjs.
+// present), on a random-weight model with GPT-2 small's exact shapes, with f32 weights and with
+// f16 ones (the automatic choice where the adapter has shader-f16; measured here either way, and
+// labelled so), and the onnxruntime-web peer, and on random-weight decoders with Gemma-3-270m's
+// and Gemma-3-1b's shapes in f16 storage. The measuring code is in measure.ts, shared with the
+// Node entry (node.ts). Results go to window.__bench for tools/bench/run.mjs. ?only=
+// (BENCH_ONLY) narrows it: bundled, gpt2, gemma (both Gemma shapes), gemma-270m, gemma-1b.
 import { requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
 import { parseGpt2Config, type Gpt2Config } from '../../src/model/config';
@@ -13,7 +15,8 @@ import { readSourceFile } from '../../src/store/sources';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { benchPeer } from './peer';
 import {
-  applyRoofline, benchModel, benchSae, copyBandwidth, gpt2SmallConfig, loadModel, randomWeights, ROOFLINE_DEFINITION, type ModelResult,
+  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
+  randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
 } from './measure';
 
 declare global {
@@ -46,8 +49,8 @@ async function main() {
     models.push(m);
     return m;
   };
-  const bundled = await readSourceFile({ kind: 'url', baseUrl: '/models/glassbox-mini/' }, 'config.json', true);
-  if (bundled && only !== 'gpt2') {
+  const bundled = selected(only, 'bundled') ? await readSourceFile({ kind: 'url', baseUrl: '/models/glassbox-mini/' }, 'config.json', true) : null;
+  if (bundled) {
     const cfg = parseGpt2Config(new TextDecoder().decode(bundled));
     const src = { kind: 'url' as const, baseUrl: '/models/glassbox-mini/' };
     const st = await readSourceFile(src, 'model.safetensors', false);
@@ -58,7 +61,7 @@ async function main() {
     await run('glassbox-mini (bundled)', cfg, weights, 'f32', latencyIds);
   }
   const saes = [];
-  if (only !== 'bundled') {
+  if (selected(only, 'gpt2')) {
     const cfg = gpt2SmallConfig();
     const weights = randomWeights(cfg);
     for (const dtype of ['f32', 'f16'] as const) {
@@ -67,7 +70,19 @@ async function main() {
       saes.push(await benchSae(gpu, m.decode.msPerStep, dtype, log));
     }
   }
-  const peer = only !== 'bundled' ? await benchPeer(log) : null;
+  const peer = selected(only, 'gpt2') ? await benchPeer(log) : null;
+  // Gemma 3 shapes, f16 storage (random weights made straight into GPU buffers, tensor by tensor)
+  const fallback = gpu.ctx.adapter.isFallbackAdapter;
+  for (const shape of DECODER_SHAPES.filter((d) => selected(only, d.key))) {
+    const note = gpu.ctx.features.shaderF16 ? '' : ', not the automatic choice here: no shader-f16';
+    const name = `${shape.label} shapes (random weights, f16${note})`;
+    const runs = decoderRuns(shape.key, fallback);
+    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), 'f16', log);
+    const profilePrefill = new URLSearchParams(location.search).has('profile');
+    const opts = { log, prefillRuns: runs.prefill, decodeSteps: runs.decodeSteps, forwardRuns: runs.forwardPrompt, decodeContext: 16, profilePrefill };
+    models.push(await benchModel(gpu, name, model, opts));
+    model.destroy();
+  }
   // f32 against the peer's f32 graph; a peer whose logits came out non-finite did not really run
   const ours = models.find((m) => m.config.nLayers === 12 && m.weightDtype === 'f32');
   const peerRatio = peer?.finiteLogits && ours ? { decode: ours.decode.msPerStep / peer.decode.msPerStep, prefill: ours.prefill.ms / peer.prefill.ms, glassbox: ours.name } : null;

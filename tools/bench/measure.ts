@@ -1,21 +1,28 @@
 // The benchmark's measuring code, free of the DOM: shared by the browser page (bench.ts) and the
-// Node entry (node.ts, Dawn). Copy-kernel bandwidth, GPT-2-small-shape random weights, prefill
-// and decode timing, the per-op profile, SAE encode + top-k timing and the roofline ratio. GPU
-// work is timed with submit + onSubmittedWorkDone (or the forward's own readback), after a
-// warm-up, as the median of several runs.
+// Node entry (node.ts, Dawn). Copy-kernel bandwidth, random weights at GPT-2 small's and at
+// Gemma 3's (270m, 1b) shapes, prefill and decode timing, the per-op profile, SAE encode + top-k
+// timing and the roofline ratio. GPU work is timed with submit + onSubmittedWorkDone (or the
+// forward's own readback), after a warm-up, as the median of several runs.
 import type { Gpu } from '../../src/gpu/gpu';
-import { createBuffer, uploadBuffer } from '../../src/gpu/buffers';
+import { createBuffer, rowsPerPart, STORAGE, uploadBuffer, type GpuTensor } from '../../src/gpu/buffers';
 import { chooseWeightDtype } from '../../src/gpu/device';
-import type { WeightDtype } from '../../src/gpu/f16';
+import { DTYPE_BYTES, toHalfBits, type WeightDtype } from '../../src/gpu/f16';
 import { copy } from '../../src/kernels/copy';
 import { expectedShapes, parseGpt2Config, type Gpt2Config } from '../../src/model/config';
+import { Decoder } from '../../src/model/decoder';
+import { parseDecoderConfig, type DecoderConfig } from '../../src/model/decoder_config';
+import { decoderGpuShapes } from '../../src/model/decoder_prep';
+import { GEMMA3_1B, GEMMA3_270M } from '../../src/model/hub_configs';
 import { Gpt2 } from '../../src/model/gpt2';
 import { argmax } from '../../src/model/sampling';
-import { decodeBytesPerStep, type Weights } from '../../src/model/weights';
+import { decodeBytesPerStep, storedDtype, type Weights } from '../../src/model/weights';
 import { Sae } from '../../src/sae/sae';
 import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
 
 export type Log = (s: string) => void;
+
+/** Either forward the benchmark times: GPT-2 or the modern decoder (both Transformers). */
+export type BenchedModel = Gpt2 | Decoder;
 
 /** The middle value of timings (the upper middle for an even count). */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -70,8 +77,116 @@ export async function loadModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights
   return model;
 }
 
+/**
+ * Gemma-3-270m's config.json (google/gemma-3-270m; /work/shared/DESIGN.md's target shapes): C 640,
+ * 18 layers, 4 heads / 1 KV head of 256, d_mlp 2048, vocab 262144, sliding window 512 on 5 of 6
+ * layers, QK-norm, tied head, RoPE theta 1e4 local / 1e6 global.
+ */
+/** The decoder shapes the benchmark runs: `key` is what BENCH_ONLY matches (a prefix: `gemma` is both). */
+export const DECODER_SHAPES = [
+  { key: 'gemma-270m', label: 'Gemma-3-270m', config: GEMMA3_270M },
+  { key: 'gemma-1b', label: 'Gemma-3-1b', config: GEMMA3_1B },
+] as const;
+
+export const decoderConfig = (raw: object): DecoderConfig => parseDecoderConfig(JSON.stringify(raw));
+
+/**
+ * Bytes of weights one decoder step reads: every tensor once, the LM head (embed when tied) in
+ * full, plus one embedding row (an untied model's embed is read only there). Matrices are
+ * stored as `dtype`, vectors (norms, biases) as f32. The KV cache's reads are not counted.
+ */
+export function decoderBytesPerStep(cfg: DecoderConfig, dtype: WeightDtype = 'f32'): number {
+  let n = cfg.dModel * DTYPE_BYTES[dtype]; // one embedding row
+  for (const [name, shape] of decoderGpuShapes(cfg)) {
+    if (name === 'embed' && !cfg.tiedEmbeddings) continue;
+    n += shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[storedDtype(shape, dtype)];
+  }
+  return n;
+}
+
+/** Weight bytes one decode step reads, for either family (see decodeBytesPerStep, decoderBytesPerStep). */
+export const weightBytesPerStep = (cfg: Gpt2Config | DecoderConfig, dtype: WeightDtype): number =>
+  cfg.modelType === 'decoder' ? decoderBytesPerStep(cfg, dtype) : decodeBytesPerStep(cfg, dtype);
+
+/**
+ * `cfg`'s tensors with cheap deterministic pseudo-random values, made straight into GPU buffers
+ * one part at a time (mapped at creation, written in their storage dtype, unmapped): no f32 copy
+ * of a matrix is ever held, so Gemma-3-1b's 1e9 weights need only one part's mapping in memory.
+ * Matrices: uniform in ±0.02. Norm weights: near 0 for Gemma's (1 + w) norms, near 1 otherwise.
+ * Split along dim 0 as uploadTensor splits (parts of at most the binding limit).
+ */
+export function* randomDecoderTensors(gpu: Gpu, cfg: DecoderConfig, dtype: WeightDtype): Generator<GpuTensor> {
+  let s = 12345;
+  // 4096 halves spread over ±0.02 (no subnormals), indexed by the generator's top 12 bits
+  const halves = Uint16Array.from({ length: 4096 }, (_, k) => toHalfBits(((k + 0.5) / 4096 - 0.5) * 0.04));
+  for (const [name, shape] of decoderGpuShapes(cfg)) {
+    const dt = storedDtype(shape, dtype);
+    const isNorm = shape.length === 1 && !name.endsWith('.bias');
+    const [base, spread] = isNorm ? [1 - cfg.normOffset, 0.02] : [0, 0.04];
+    const rows = shape[0];
+    const rowLen = shape.slice(1).reduce((a, b) => a * b, 1);
+    const per = rowsPerPart(shape, gpu.ctx.maxBinding, dt);
+    const parts: GpuTensor['parts'] = [];
+    for (let row0 = 0; row0 < rows; row0 += per) {
+      const nRows = Math.min(per, rows - row0);
+      const n = nRows * rowLen;
+      const label = parts.length || row0 + nRows < rows ? `${name}[${row0}:${row0 + nRows}]` : name;
+      const bytes = Math.max(4, Math.ceil((n * DTYPE_BYTES[dt]) / 4) * 4);
+      const buffer = gpu.device.createBuffer({ label, size: bytes, usage: STORAGE, mappedAtCreation: true });
+      const range = buffer.getMappedRange();
+      if (dt === 'f16') {
+        const h = new Uint16Array(range, 0, n);
+        for (let i = 0; i < n; i++) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          h[i] = halves[s >>> 20];
+        }
+      } else {
+        const f = new Float32Array(range, 0, n);
+        for (let i = 0; i < n; i++) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          f[i] = base + (s / 4294967296 - 0.5) * spread;
+        }
+      }
+      buffer.unmap();
+      parts.push({ buffer, row0, rows: nRows });
+    }
+    yield { name, shape, dtype: dt, parts };
+  }
+}
+
+/** A Decoder with `cfg`'s shapes and random weights stored as `dtype` (randomDecoderTensors), its pipelines compiled. */
+export async function loadDecoder(gpu: Gpu, name: string, cfg: DecoderConfig, dtype: WeightDtype, log: Log): Promise<Decoder> {
+  log(`${name}: uploading (${cfg.nLayers} layers, C=${cfg.dModel}, V=${cfg.vocabSize}, ${dtype} weights)`);
+  const t0 = performance.now();
+  const model = new Decoder(gpu, cfg, randomDecoderTensors(gpu, cfg, dtype), dtype);
+  await model.warm();
+  const mb = model.gpuBytes();
+  log(`  ${((performance.now() - t0) / 1000).toFixed(1)} s to make, upload and compile; GPU memory: ${(mb.weights / 1e6).toFixed(0)} MB weights, ` +
+    `${(mb.activations / 1e6).toFixed(0)} MB activations, ${(mb.kvCache / 1e6).toFixed(0)} MB KV cache`);
+  return model;
+}
+
+/**
+ * Whether BENCH_ONLY (`only`: comma-separated, null = everything) picks the model `key`
+ * (bundled, gpt2, gemma-270m, gemma-1b): an entry picks the keys it starts, so `gemma` is both.
+ */
+export const selected = (only: string | null | undefined, key: string): boolean =>
+  !only || only.split(',').some((o) => o.trim() !== '' && key.startsWith(o.trim()));
+
+/**
+ * Timed runs for a decoder shape. On a CPU adapter (SwiftShader) a Gemma-3-270m decode step
+ * takes about a second and a Gemma-3-1b one several, a T=128 prefill tens of seconds: one
+ * prefill after the warm-up and a few decode steps keep it to minutes.
+ */
+export function decoderRuns(key: string, fallback: boolean) {
+  if (!fallback) return { prefill: 5, decodeSteps: 33, forwardPrompt: 0, contextSteps: 17 };
+  return key === 'gemma-1b'
+    ? { prefill: 1, decodeSteps: 3, forwardPrompt: 0, contextSteps: 0 }
+    : { prefill: 1, decodeSteps: 5, forwardPrompt: 0, contextSteps: 0 };
+}
+
 /** Milliseconds per op kind for one T-token forward, each dispatch timed alone (so it adds overhead). */
-export async function profile(gpu: Gpu, model: Gpt2, T: number, log: Log): Promise<Record<string, number>> {
+export async function profile(gpu: Gpu, model: BenchedModel, T: number, log: Log): Promise<Record<string, number>> {
   const plan = model.plan(T, [], 'last');
   const byOp: Record<string, number> = {};
   gpu.writeStep(0);
@@ -79,7 +194,7 @@ export async function profile(gpu: Gpu, model: Gpt2, T: number, log: Log): Promi
     const t0 = performance.now();
     gpu.run([s]);
     await gpu.device.queue.onSubmittedWorkDone();
-    const op = s.label.replace(/^h\.\d+\./, '').replace(/\[\d+\]$/, '');
+    const op = s.label.replace(/^(h|layers)\.\d+\./, '').replace(/\[\d+\]$/, '');
     byOp[op] = (byOp[op] ?? 0) + performance.now() - t0;
   }
   const total = Object.values(byOp).reduce((a, b) => a + b, 0);
@@ -88,7 +203,7 @@ export async function profile(gpu: Gpu, model: Gpt2, T: number, log: Log): Promi
 }
 
 /** Median ms of `runs` forward passes of `ids` from an empty cache, after one warm-up. */
-export async function timeForward(model: Gpt2, ids: number[], runs: number, log?: Log, label?: string): Promise<number> {
+export async function timeForward(model: BenchedModel, ids: number[], runs: number, log?: Log, label?: string): Promise<number> {
   const ms: number[] = [];
   for (let i = 0; i <= runs; i++) {
     model.reset();
@@ -105,25 +220,28 @@ export interface BenchModelOptions {
   log: Log;
   /** The prompt of the one-forward-pass figure (the playground's latency is compared with it). */
   latencyIds?: number[];
-  /** Timed runs after the warm-up: prefill T=128 (2), decode steps (32), prompt forwards (4). */
+  /** Timed runs after the warm-up: prefill T=128 (2), decode steps (32), prompt forwards (4; 0 skips that figure). */
   prefillRuns?: number;
   decodeSteps?: number;
   forwardRuns?: number;
+  /** Context of the first timed decode step (10): the cache holds decodeContext - 1 positions then. */
+  decodeContext?: number;
   /** Also profile the T=128 prefill op by op. */
   profilePrefill?: boolean;
 }
 
 export type ModelResult = Awaited<ReturnType<typeof benchModel>>;
 
-/** Prefill, decode and a prompt's forward pass of a warmed model (loadModel); the roofline floor is filled in by applyRoofline(). */
-export async function benchModel(gpu: Gpu, name: string, model: Gpt2, opts: BenchModelOptions) {
-  const { log, prefillRuns = 2, decodeSteps: steps = 32, forwardRuns = 4 } = opts;
+/** Prefill, decode and a prompt's forward pass of a warmed model (loadModel, loadDecoder); the roofline floor is filled in by applyRoofline(). */
+export async function benchModel(gpu: Gpu, name: string, model: BenchedModel, opts: BenchModelOptions) {
+  const { log, prefillRuns = 2, decodeSteps: steps = 32, forwardRuns = 4, decodeContext = 10 } = opts;
   const { cfg, weightDtype: dtype } = model;
   const T = Math.min(128, cfg.nCtx);
   const ids = Array.from({ length: T }, (_, i) => (i * 7919) % cfg.vocabSize);
   const prefillMs = await timeForward(model, ids, prefillRuns, log, `prefill T=${T}`);
   model.reset();
-  let logits = (await model.forward(ids.slice(0, 8), { logits: 'last' })).logits;
+  // a prefill, then one untimed step: the first timed step is at context decodeContext
+  let logits = (await model.forward(ids.slice(0, decodeContext - 2), { logits: 'last' })).logits;
   logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits; // warm-up step
   const stepMs: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -131,12 +249,12 @@ export async function benchModel(gpu: Gpu, name: string, model: Gpt2, opts: Benc
     logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits;
     stepMs.push(performance.now() - t0);
   }
+  const msPerStep = median(stepMs);
+  log(`  decode: ${msPerStep.toFixed(1)} ms/step (${steps} steps from context ${decodeContext})`);
   const promptIds = opts.latencyIds ?? ids.slice(0, 12);
-  const fwdMs = await timeForward(model, promptIds, forwardRuns);
+  const fwdMs = forwardRuns > 0 ? await timeForward(model, promptIds, forwardRuns) : null;
   const profileDecode = await profile(gpu, model, 1, log);
   const profilePrefill = opts.profilePrefill ? await profile(gpu, model, T, log) : undefined;
-  const msPerStep = median(stepMs);
-  log(`  decode: ${msPerStep.toFixed(1)} ms/step`);
   return {
     name,
     weightDtype: dtype,
@@ -146,16 +264,16 @@ export async function benchModel(gpu: Gpu, name: string, model: Gpt2, opts: Benc
     prefill: { T, runs: prefillRuns, ms: prefillMs, tokensPerSec: T / (prefillMs / 1000) },
     decode: {
       steps,
-      contextFrom: 10,
+      contextFrom: decodeContext,
       msPerStep,
       meanMsPerStep: stepMs.reduce((a, b) => a + b, 0) / steps,
       tokensPerSec: 1000 / msPerStep,
-      bytesPerStep: decodeBytesPerStep(cfg, dtype),
+      bytesPerStep: weightBytesPerStep(cfg, dtype),
       floorMs: NaN,
       rooflineRatio: NaN,
     },
     profileMs: { decode: profileDecode, prefill: profilePrefill },
-    forwardPromptTokens: promptIds.length,
+    forwardPromptTokens: fwdMs === null ? null : promptIds.length,
     forwardPromptMs: fwdMs,
   };
 }

@@ -5,6 +5,9 @@
 // mismatch is written with no times and exits 1. Then the figures, in the browser bench's field
 // names where they overlap (bench/results.json), plus the adapter's features and limits, the
 // empty-submit round trip, a logits row's readback, and decode at contexts 16, 512 and 1000.
+// Then random-weight decoders with Gemma-3-270m's and Gemma-3-1b's shapes, f16 storage (no CPU
+// reference at these sizes: the decoder's correctness is the test suite's). BENCH_ONLY narrows
+// it: gpt2 (with its gate), gemma (both Gemma shapes), gemma-270m, gemma-1b.
 // Usage: node glassbox-bench.mjs [results.json]   (DAWN_NODE=path/to/dawn.node to choose one)
 import { dawn } from './dawn'; // first: it installs the WebGPU globals the engine's modules read
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,8 @@ import type { WeightDtype } from '../../src/gpu/f16';
 import type { Gpt2 } from '../../src/model/gpt2';
 import { halfWeights } from '../../src/model/weights';
 import {
-  applyRoofline, benchModel, benchSae, copyBandwidth, gpt2SmallConfig, loadModel, randomWeights, ROOFLINE_DEFINITION, type Log, type ModelResult,
+  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
+  randomWeights, ROOFLINE_DEFINITION, selected, type Log, type ModelResult,
 } from './measure';
 import { checkAgainstReference, contextRoofline, decodeAtContexts, emptySubmitMs, readbackMs, type ContextResult } from './node_measure';
 
@@ -45,6 +49,10 @@ async function main(): Promise<number> {
   const adapterLimits: Record<string, number> = {};
   for (const k in adapter.limits) adapterLimits[k] = adapter.limits[k as keyof GPUSupportedLimits] as number;
   const gpu = new Gpu(await requestGpu(navigatorGpu));
+  // Keep dawn.node's GPU and adapter objects reachable for the whole run: nothing reads them
+  // after this, and a scratch Dawn script that let them be collected (an async frame drops dead
+  // locals) aborted in Dawn's threads within seconds of its first large allocations.
+  (globalThis as { __glassboxDawn?: unknown }).__glassboxDawn = { navigatorGpu, adapter };
   const fallback = gpu.ctx.adapter.isFallbackAdapter;
   const head = {
     date: new Date().toISOString(),
@@ -61,6 +69,8 @@ async function main(): Promise<number> {
     adapterLimits,
   };
   log(`adapter: ${head.adapter.vendor} / ${head.adapter.architecture} / ${head.adapter.device || '-'}${fallback ? ' (fallback adapter)' : ''}`);
+  const only = process.env.BENCH_ONLY || null;
+  if (only) log(`BENCH_ONLY=${only}`);
 
   // A CPU adapter (SwiftShader) is ~1000x slower than a GPU: fewer runs keep it to minutes.
   const runs = fallback
@@ -72,7 +82,7 @@ async function main(): Promise<number> {
   const weights = randomWeights(cfg);
   const models = new Map<WeightDtype, { model: Gpt2; name: string }>();
   const correctness = [];
-  for (const dtype of ['f32', 'f16'] as const) {
+  for (const dtype of selected(only, 'gpt2') ? (['f32', 'f16'] as const) : []) {
     const note = dtype === 'f16' && !gpu.ctx.features.shaderF16 ? ', not the automatic choice here: no shader-f16' : '';
     const name = `GPT-2 small shapes (random weights, ${dtype}${note})`;
     const model = await loadModel(gpu, name, cfg, weights, dtype, log);
@@ -102,19 +112,36 @@ async function main(): Promise<number> {
     results.push({ ...m, decodeByContext });
     saes.push(await benchSae(gpu, m.decode.msPerStep, dtype, log, runs.sae));
   }
+  // Gemma 3 shapes, f16 storage: random weights made straight into GPU buffers, tensor by tensor
+  const decoderRunCounts: Record<string, ReturnType<typeof decoderRuns>> = {};
+  for (const shape of DECODER_SHAPES.filter((d) => selected(only, d.key))) {
+    const note = gpu.ctx.features.shaderF16 ? '' : ', not the automatic choice here: no shader-f16';
+    const name = `${shape.label} shapes (random weights, f16${note})`;
+    const r = (decoderRunCounts[shape.key] = decoderRuns(shape.key, fallback));
+    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), 'f16', log);
+    checkAlive(gpu.ctx);
+    const opts = { log, prefillRuns: r.prefill, decodeSteps: r.decodeSteps, forwardRuns: r.forwardPrompt, decodeContext: 16, profilePrefill: Boolean(process.env.BENCH_PROFILE) };
+    const m = await benchModel(gpu, name, model, opts);
+    // contexts 16 / 512 / 1000 on a GPU only: on a CPU adapter each step takes seconds
+    const decodeByContext = r.contextSteps ? await decodeAtContexts(model, CONTEXTS, r.contextSteps, log) : [];
+    model.destroy();
+    results.push({ ...m, decodeByContext });
+  }
   checkAlive(gpu.ctx);
   const copyAfter = await copyBandwidth(gpu);
   log(`copy bandwidth after: ${copyAfter.toFixed(2)} GB/s`);
   const copyGBps = (copyBefore + copyAfter) / 2; // it drifts during a run on a shared CPU adapter
   applyRoofline(results, copyGBps, log);
-  for (const m of results) {
+  for (const m of results.filter((r) => r.decodeByContext.length)) {
     contextRoofline(m.decodeByContext, copyGBps);
     log(`  ${m.weightDtype} decode ms/step at context ${m.decodeByContext.map((r) => `${r.context}: ${r.msPerStep.toFixed(2)}`).join(', ')}; ` +
       `roofline ratio at context ${m.decodeByContext[0].context}: ${m.decodeByContext[0].rooflineRatio.toFixed(2)}`);
   }
   write({
     ...head,
+    benchOnly: only,
     runs,
+    decoderRuns: decoderRunCounts,
     correctness,
     copyGBps,
     copyGBpsBefore: copyBefore,

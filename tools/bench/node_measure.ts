@@ -5,9 +5,9 @@ import { createBuffer, readBuffer } from '../../src/gpu/buffers';
 import type { Gpu } from '../../src/gpu/gpu';
 import type { Gpt2 } from '../../src/model/gpt2';
 import { argmax } from '../../src/model/sampling';
-import { decodeBytesPerStep, type Weights } from '../../src/model/weights';
+import type { Weights } from '../../src/model/weights';
 import { gpt2Ref } from '../../src/reference/gpt2';
-import { floorMs, median, type Log } from './measure';
+import { floorMs, median, weightBytesPerStep, type BenchedModel, type Log } from './measure';
 
 /** GPU logits may differ from the reference's by this fraction of the largest |reference logit|. */
 export const REL_TOLERANCE = 1e-4;
@@ -100,7 +100,7 @@ export type ContextResult = Awaited<ReturnType<typeof decodeAtContexts>>[number]
  * `contexts`: one warm-up step, then `steps` timed ones, each including the logits readback and
  * the argmax of the next token, as in generation.
  */
-export async function decodeAtContexts(model: Gpt2, contexts: number[], steps: number, log: Log) {
+export async function decodeAtContexts(model: BenchedModel, contexts: number[], steps: number, log: Log) {
   const { cfg, weightDtype } = model;
   const cache = model.cache(0);
   model.reset();
@@ -126,7 +126,7 @@ export async function decodeAtContexts(model: Gpt2, contexts: number[], steps: n
       msPerStep,
       meanMsPerStep: ms.reduce((a, b) => a + b, 0) / steps,
       tokensPerSec: 1000 / msPerStep,
-      bytesPerStep: decodeBytesPerStep(cfg, weightDtype),
+      bytesPerStep: weightBytesPerStep(cfg, weightDtype),
       floorMs: NaN,
       rooflineRatio: NaN,
     });

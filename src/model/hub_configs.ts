@@ -1,6 +1,13 @@
-// Hub configs as transformers 4.x wrote them (google/gemma-3-1b-it, gemma-3-4b-it, gemma-2-2b,
-// meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B), trimmed of fields the parser does not read; shared
-// by the config tests and the launch-shape test.
+// Hub configs as transformers 4.x wrote them (google/gemma-3-270m, gemma-3-1b-it, gemma-3-4b-it,
+// gemma-2-2b, meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B), trimmed of fields the parser does not
+// read: the shapes the benchmark runs with random weights and the tests check launch shapes at.
+export const GEMMA3_270M = {
+  architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', attention_bias: false, attn_logit_softcapping: null,
+  bos_token_id: 2, eos_token_id: 1, final_logit_softcapping: null, head_dim: 256, hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 640, intermediate_size: 2048, max_position_embeddings: 32768, num_attention_heads: 4, num_hidden_layers: 18,
+  num_key_value_heads: 1, pad_token_id: 0, query_pre_attn_scalar: 256, rms_norm_eps: 1e-6, rope_local_base_freq: 10000,
+  rope_scaling: null, rope_theta: 1000000, sliding_window: 512, sliding_window_pattern: 6, vocab_size: 262144,
+};
 export const GEMMA3_1B = {
   architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', attention_bias: false, attn_logit_softcapping: null,
   bos_token_id: 2, eos_token_id: [1, 106], final_logit_softcapping: null, head_dim: 256, hidden_activation: 'gelu_pytorch_tanh',
