@@ -1,5 +1,6 @@
 // Hugging Face config.json for the GPT-2 family, validated into the names the forward uses.
 import { ModelConfigError } from '../errors';
+import { parseConfigObject } from './json';
 
 export interface Gpt2Config {
   modelType: 'gpt2';
@@ -18,13 +19,7 @@ export interface Gpt2Config {
 const TANH_GELU = new Set(['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast']);
 
 export function parseGpt2Config(text: string, file = 'config.json'): Gpt2Config {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelConfigError(file, `is not valid JSON (${(e as Error).message}). Check that the file downloaded completely.`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError(file, 'is not a JSON object');
+  const raw = parseConfigObject(text, file);
   const int = (field: string, fallback?: number): number => {
     const v = raw[field] ?? fallback;
     if (!Number.isInteger(v) || (v as number) <= 0) {

@@ -9,6 +9,10 @@
 // Gemma 3 wrapper's text_config is written as a diff against Gemma3TextConfig's defaults, so
 // there they apply.
 import { ModelConfigError } from '../errors';
+import { parseConfigObject } from './json';
+
+/** Longest context a decoder runs with by default: the KV cache and RoPE tables are sized by it (decoder.ts). */
+export const DECODER_MAX_CONTEXT = 2048;
 
 export type DecoderFamily = 'gemma3' | 'gemma2' | 'llama' | 'qwen3';
 
@@ -161,13 +165,7 @@ function flatRope(f: Fields): Fields {
 }
 
 export function parseDecoderConfig(text: string, file = 'config.json'): DecoderConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelConfigError(file, `is not valid JSON (${(e as Error).message}). Check that the file downloaded completely.`);
-  }
-  if (!isObj(raw)) throw new ModelConfigError(file, 'is not a JSON object');
+  const raw = parseConfigObject(text, file);
   const top: Fields = new Fields(file, raw);
   const hfModelType = raw.model_type;
   const family = typeof hfModelType === 'string' && Object.hasOwn(FAMILIES, hfModelType) ? FAMILIES[hfModelType] : undefined;

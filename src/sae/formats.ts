@@ -5,6 +5,7 @@ import { ModelConfigError, ModelFileError, SaeCompatibilityError } from '../erro
 import type { SaeArchitecture } from '../kernels/sae_encode';
 import type { NormalizeActivations } from '../kernels/sae_norm';
 import { toFloat32, type Safetensors } from '../model/safetensors';
+import { parseConfigObject } from '../model/json';
 
 export interface SaeConfig {
   architecture: SaeArchitecture;
@@ -34,13 +35,7 @@ const ARCHS: SaeArchitecture[] = ['standard', 'jumprelu', 'topk', 'gated'];
 const NORMS: NormalizeActivations[] = ['none', 'constant_norm_rescale', 'layer_norm', 'expected_average_only_in'];
 
 export function parseSaeLensConfig(text: string, file = 'cfg.json', overrides: SaeOverrides = {}): SaeConfig {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelConfigError(file, `is not valid JSON (${(e as Error).message}). Re-download the SAE.`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError(file, 'is not a JSON object');
+  const raw = parseConfigObject(text, file, 'Re-download the SAE.');
   // v6 nests model-side fields under "metadata"; earlier versions keep them at the top level.
   const meta = { ...raw, ...((raw.metadata ?? raw.meta ?? {}) as Record<string, unknown>) };
   const int = (field: string, v: unknown) => {

@@ -14,6 +14,7 @@
 import { ModelConfigError, ModelFileError, SaeCompatibilityError } from '../errors';
 import { parseSafetensors, toFloat32, type TensorInfo } from '../model/safetensors';
 import { saeTensorShapes, type SaeConfig, type SaeOverrides, type SaeWeights } from './formats';
+import { parseConfigObject } from '../model/json';
 
 export const GS2_CONFIG = 'config.json';
 export const GS2_PARAMS = 'params.safetensors';
@@ -58,13 +59,7 @@ function hookOf(raw: Record<string, unknown>, file: string, folder: string): str
 
 /** Parses config.json into an SaeConfig whose d_in is still unknown (0): it comes from w_enc. */
 export function parseGemmaScope2Config(text: string, file = GS2_CONFIG, overrides: SaeOverrides = {}, folder = ''): SaeConfig {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelConfigError(file, `is not valid JSON (${(e as Error).message}). Re-download the SAE.`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError(file, 'is not a JSON object');
+  const raw = parseConfigObject(text, file, 'Re-download the SAE.');
   const type = raw.type ?? 'sae';
   if (type !== 'sae') {
     const kinds: Record<string, string> = { transcoder: 'a transcoder', clt: 'a cross-layer transcoder', crosscoder: 'a crosscoder' };
