@@ -74,3 +74,18 @@ export class DownloadCancelled extends GlassboxError {
 export class NonFiniteError extends GlassboxError {
   override name = 'NonFiniteError';
 }
+
+/** Chat on a model without a chat template, or a conversation its template refuses. */
+export class ChatTemplateError extends GlassboxError {
+  override name = 'ChatTemplateError';
+}
+
+/** The Hub refused a file (HTTP 401/403): the repo is gated or private and needs a token. */
+export class HubAuthError extends GlassboxError {
+  override name = 'HubAuthError';
+}
+
+/** The memory estimate says the adapter cannot hold this model: refused before downloading it. */
+export class ModelTooLargeError extends GlassboxError {
+  override name = 'ModelTooLargeError';
+}

@@ -30,8 +30,8 @@ import { ropeTable } from './rope';
 import { Transformer } from './transformer';
 import { storedDtype } from './weights';
 
-/** Longest context a decoder runs with by default: the KV cache and RoPE tables are sized by it. */
-export const DECODER_MAX_CONTEXT = 2048;
+import { DECODER_MAX_CONTEXT } from './decoder_config';
+export { DECODER_MAX_CONTEXT };
 
 export class Decoder extends Transformer<DecoderConfig> {
   private readonly w = new Map<string, GpuTensor>();

@@ -28,6 +28,8 @@ export async function generateStreams(
   steered: boolean,
   onEvent: (e: GenerateEvent) => void,
   cancelled: () => boolean,
+  /** Stop ids beyond the model's EOS ids (a chat template's end of turn), and the steered stream's own prompt (its side of a chat). */
+  opts: { stopIds?: readonly number[]; steeredPrompt?: number[] } = {},
 ): Promise<Record<StreamName, StreamResult | null>> {
   const streams: Stream[] = [];
   try {
@@ -35,10 +37,11 @@ export async function generateStreams(
       if (steer && !steered) continue;
       model.reset(slot);
       const sampler = new GpuSampler(model.gpu, req.sampling, req.seed);
-      streams.push({ name, slot, steer, sampler, all: [...prompt], out: [], next: -1, reason: null, ms: 0 });
-      streams[streams.length - 1].next = await forwardNext(model, prompt, streams[streams.length - 1]);
+      const ids = steer ? (opts.steeredPrompt ?? prompt) : prompt;
+      streams.push({ name, slot, steer, sampler, all: [...ids], out: [], next: -1, reason: null, ms: 0 });
+      streams[streams.length - 1].next = await forwardNext(model, ids, streams[streams.length - 1]);
     }
-    return await decode(model, tokenizer, req, streams, onEvent, cancelled);
+    return await decode(model, tokenizer, req, streams, onEvent, cancelled, opts.stopIds ?? []);
   } finally {
     streams.forEach((s) => s.sampler.destroy());
   }
@@ -55,16 +58,18 @@ async function decode(
   streams: Stream[],
   onEvent: (e: GenerateEvent) => void,
   cancelled: () => boolean,
+  stopIds: readonly number[],
 ): Promise<Record<StreamName, StreamResult | null>> {
   const nCtx = model.cfg.nCtx;
-  const eos = new Set(req.stopAtEos === false ? [] : model.eosIds);
+  const eos = new Set(req.stopAtEos === false ? [] : [...model.eosIds, ...stopIds]);
   const step = async (s: Stream) => {
     const t0 = performance.now();
     const next = s.next;
     s.out.push(next);
     s.all.push(next);
-    onEvent({ type: 'token', stream: s.name, index: s.out.length - 1, id: next, text: tokenizer.decode([next]) });
-    if (eos.has(next)) s.reason = 'eos';
+    const stop = eos.has(next);
+    onEvent({ type: 'token', stream: s.name, index: s.out.length - 1, id: next, text: tokenizer.decode([next]), ...(stop ? { stop } : {}) });
+    if (stop) s.reason = 'eos';
     else if (s.out.length >= req.maxNewTokens) s.reason = 'max_tokens';
     else if (model.cache(s.slot).free === 0) {
       // Context full: slide the window, keeping the most recent half.

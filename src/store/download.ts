@@ -3,6 +3,7 @@
 // the finished file is checked against the server's size and sha256 (the Hub's X-Linked-ETag
 // for LFS files), and later opens read it from OPFS with no network.
 import { DownloadCancelled, ModelFileError, StorageQuotaError } from '../errors';
+import { authHeaders, hubAuthError, type HubAuth } from './hub';
 
 export interface DownloadProgress {
   file: string;
@@ -18,6 +19,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Bytes between commits to OPFS: what an interruption can lose at most. */
   commitBytes?: number;
+  /** A Hub token: sent only when the URL is on its origin. The cache key is the URL alone. */
+  auth?: HubAuth;
 }
 
 const DIR = 'glassbox-downloads';
@@ -84,11 +87,12 @@ async function download(url: string, file: string, opts: DownloadOptions): Promi
   let have = (await partHandle.getFile()).size;
   let res: Response;
   try {
-    res = await fetch(url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: opts.signal });
+    res = await fetch(url, { headers: { ...authHeaders(url, opts.auth), ...(have ? { Range: `bytes=${have}-` } : {}) }, signal: opts.signal });
   } catch (e) {
     if (opts.signal?.aborted) throw new DownloadCancelled(`Download of ${file} cancelled.`);
     throw new ModelFileError(file, `could not be fetched from ${url} (${(e as Error).message}). Check the connection, then retry: the download resumes.`);
   }
+  if (res.status === 401 || res.status === 403) throw hubAuthError(res.status, file, url, opts.auth);
   if (!res.ok) throw new ModelFileError(file, `HTTP ${res.status} from ${url}. Check the model's address and the Hub endpoint.`);
   if (res.status !== 206) have = 0; // the server ignored the range: start over
   const range = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');

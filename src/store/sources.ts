@@ -3,16 +3,18 @@
 import { ModelFileError } from '../errors';
 import type { FileSource, LoadProgress } from '../worker/api';
 import { cachedDownload } from './download';
+import { authHeaders, hubAuthError, type HubAuth } from './hub';
 
 export type OnBytes = (file: string, loaded: number, total: number, extra?: Partial<LoadProgress>) => void;
 
-export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes, signal?: AbortSignal): Promise<ArrayBuffer> {
+export async function fetchWithProgress(url: string, file: string, onBytes?: OnBytes, signal?: AbortSignal, auth?: HubAuth): Promise<ArrayBuffer> {
   let res: Response;
   try {
-    res = await fetch(url, { signal });
+    res = await fetch(url, { signal, headers: authHeaders(url, auth) });
   } catch (e) {
     throw new ModelFileError(file, `could not be fetched from ${url} (${(e as Error).message}). Check the connection or the URL.`);
   }
+  if (res.status === 401 || res.status === 403) throw hubAuthError(res.status, file, url, auth);
   if (!res.ok) throw new ModelFileError(file, `HTTP ${res.status} from ${url}. Check that the model exists at that address.`);
   // A single-page-app server answers a missing file with index.html and status 200.
   if (res.headers.get('content-type')?.includes('text/html')) {
@@ -59,14 +61,16 @@ export async function readSourceFile(
     source.cache
       ? cachedDownload(url, file, {
           signal,
+          auth: source.auth,
           onProgress: (p) => onBytes?.(file, p.loaded, p.total, { bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache: p.fromCache }),
         })
-      : fetchWithProgress(url, file, onBytes, signal);
+      : fetchWithProgress(url, file, onBytes, signal, source.auth);
   if (optional) {
     try {
       return await get();
     } catch (e) {
-      if ((e as Error).name === 'DownloadCancelled') throw e;
+      // absent is fine; cancelled or refused (a gated repo) is not
+      if (['DownloadCancelled', 'HubAuthError'].includes((e as Error).name)) throw e;
       return null;
     }
   }

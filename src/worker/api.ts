@@ -2,17 +2,22 @@
 // directly in tests) and by the comlink proxy in client.ts. Every message type lives here.
 import type { WeightDtype } from '../gpu/f16';
 import type { AdapterDescription, GpuFeatures, WeightChoice } from '../gpu/device';
+import type { ChatMessage } from '../model/chat';
 import type { ModelConfig } from '../model/load';
 import type { SamplingOptions } from '../model/sampling';
 import type { SaeConfig, SaeOverrides } from '../sae/formats';
 import type { SteeringSpec } from '../sae/steering';
+import type { HubAuth } from '../store/hub';
 
-export type { SteeringSpec, WeightChoice, WeightDtype };
+export type { ChatMessage, SteeringSpec, WeightChoice, WeightDtype };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
 export type FileSource =
-  /** cache: keep the files in OPFS (resumable, checked, offline later): for Hub downloads. */
-  | { kind: 'url'; baseUrl: string; cache?: boolean }
+  /**
+   * cache: keep the files in OPFS (resumable, checked, offline later): for Hub downloads.
+   * auth: a Hub access token, sent as a bearer header only to its origin (never in a URL).
+   */
+  | { kind: 'url'; baseUrl: string; cache?: boolean; auth?: HubAuth }
   | { kind: 'files'; files: Record<string, ArrayBuffer> };
 
 export type ModelSource = FileSource & {
@@ -32,6 +37,8 @@ export type SaeSource = FileSource & {
   maxActivations?: Float32Array;
   /** Features returned per token (at most 64; default 32). */
   topK?: number;
+  /** The files a URL folder holds, when known (a catalog entry): picks the format without probing. */
+  listing?: string[];
 };
 
 export interface SaeInfo {
@@ -82,6 +89,8 @@ export interface ModelInfo {
   weightDtype: WeightDtype;
   weightChoice: WeightChoice;
   loadMs: number;
+  /** The tokenizer has a chat template: an instruct model, which chat (GenerateRequest.chat) can talk to. */
+  chat?: boolean;
 }
 
 export interface GpuMemory {
@@ -125,13 +134,22 @@ export interface GenerateRequest {
   stopAtEos?: boolean;
   /** With steering, a steered stream runs beside the baseline, same seed and sampling. */
   steering?: SteeringSpec[];
+  /**
+   * Chat: the conversation so far, ending with the user's turn. The prompt (then ignored) is the
+   * model's chat template rendered with it, and the replies stop at the template's end of turn
+   * (<end_of_turn>, <|eot_id|>, <|im_end|>) or EOS. Needs a model with a chat template.
+   */
+  chat?: ChatMessage[];
+  /** The steered stream's own side of the conversation (its earlier replies); default `chat`. */
+  steeredChat?: ChatMessage[];
 }
 
 export type StreamName = 'baseline' | 'steered';
 
 export type GenerateEvent =
   | { type: 'prompt'; tokens: Tokens }
-  | { type: 'token'; stream: StreamName; index: number; id: number; text: string }
+  /** stop: the token that ended the stream (EOS, or a chat's end of turn), not part of the reply. */
+  | { type: 'token'; stream: StreamName; index: number; id: number; text: string; stop?: boolean }
   | { type: 'notice'; message: string };
 
 export interface StreamResult {

@@ -9,6 +9,7 @@ import { Gpu } from '../gpu/gpu';
 import { saeGather } from '../kernels/sae_gather';
 import { generateStreams } from '../model/generate';
 import { parseModelConfig, readModelWeights, type ReadFile } from '../model/load';
+import { checkFits, estimateGpuMemory } from '../model/memory';
 import type { Transformer } from '../model/transformer';
 import { checkSampling } from '../model/sampling';
 import { TextTokenizer } from '../model/tokenizer';
@@ -17,7 +18,7 @@ import { checkSaeForModel, Sae } from '../sae/sae';
 import { steeringEntries } from '../sae/steering';
 import { readSourceFile, type OnBytes } from '../store/sources';
 import type {
-  AnalyzeRequest, AnalyzeResponse, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
+  AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
   GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
@@ -68,8 +69,12 @@ export class Engine implements EngineApi {
       const onBytes = fetchProgress(progress);
       const signal = (this.downloads = new AbortController()).signal;
       const read: ReadFile = (file, optional) => readSourceFile(source, file, optional, onBytes, signal);
-      const [configBuf, tokBuf, tokCfgBuf] = await Promise.all([read('config.json', false), read('tokenizer.json', false), read('tokenizer_config.json', true)]);
-      const config = parseModelConfig(decoder.decode(configBuf!), 'config.json');
+      // config.json first (it is tiny): the memory estimate can refuse the model before its weights download
+      const config = parseModelConfig(decoder.decode((await read('config.json', false))!), 'config.json');
+      const weightDtype = chooseWeightDtype(weightChoice, this.gpu.ctx.features);
+      const deviceMemoryGB = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+      checkFits(estimateGpuMemory(config, weightDtype), { ...this.gpu.ctx, deviceMemoryGB }, 'This model', weightDtype);
+      const [tokBuf, tokCfgBuf] = await Promise.all([read('tokenizer.json', false), read('tokenizer_config.json', true)]);
       const weights = await readModelWeights(config, read);
       this.downloads = null;
       progress({ stage: 'parse', loaded: 0, total: 1 });
@@ -80,7 +85,6 @@ export class Engine implements EngineApi {
       this.analyzed = null;
       this.analyzedFresh = false;
       const gpu = this.gpu;
-      const weightDtype = chooseWeightDtype(weightChoice, gpu.ctx.features);
       const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => weights.build(gpu, weightDtype));
       progress({ stage: 'compile', loaded: 0, total: 1 });
       await model.warm();
@@ -97,6 +101,7 @@ export class Engine implements EngineApi {
         weightDtype,
         weightChoice,
         loadMs: performance.now() - t0,
+        chat: tokenizer.chatTemplate !== null,
       };
       progress({ stage: 'ready', loaded: 1, total: 1 });
       return this.modelInfo;
@@ -130,7 +135,7 @@ export class Engine implements EngineApi {
       const onBytes = fetchProgress(onProgress);
       const signal = (this.downloads = new AbortController()).signal;
       // the format follows the files: params.npz, config.json + params.safetensors, or cfg.json + sae_weights.safetensors
-      const listed = source.kind === 'files' ? Object.keys(source.files) : null;
+      const listed = source.kind === 'files' ? Object.keys(source.files) : (source.listing ?? null);
       const read = (file: string, optional: boolean) => readSourceFile(source, file, optional, onBytes, signal);
       const parsed = await readSae(read, listed, source.overrides, source.kind === 'url' ? source.baseUrl : '');
       const warnings = checkSaeForModel(parsed.cfg, model.cfg, this.modelNames);
@@ -255,18 +260,34 @@ export class Engine implements EngineApi {
         model.setSteering(steeringEntries(steering, model.sae.cfg.dSae, this.maxActs));
       }
       const nCtx = model.cfg.nCtx;
-      let ids = tokenizer.encode(req.prompt);
+      const chat = req.chat ? this.chatPrompt(req.chat, req.steeredChat, steering.length > 0) : null;
+      let ids = chat?.ids ?? tokenizer.encode(req.prompt);
       if (ids.length === 0) ids = [model.cfg.bosTokenId ?? 0];
-      if (ids.length >= nCtx) {
+      if (!chat && ids.length >= nCtx) {
         const keep = Math.max(1, nCtx >> 1);
         onEvent({ type: 'notice', message: `The prompt is ${ids.length} tokens; the model's context is ${nCtx}. Kept the last ${keep} tokens.` });
         ids = ids.slice(-keep);
       }
       onEvent({ type: 'prompt', tokens: { ids, pieces: tokenizer.pieces(ids) } });
       this.analyzedFresh = false;
-      const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration);
+      const opts = chat ? { stopIds: tokenizer.chatStopIds(model.eosIds), steeredPrompt: chat.steeredIds } : {};
+      const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration, opts);
       return { baseline: streams.baseline!, steered: streams.steered, promptTokens: ids.length };
     });
+  }
+
+  /** A chat's prompt ids (the rendered template, with its own <bos>), and the steered side's when it differs. */
+  private chatPrompt(chat: ChatMessage[], steeredChat: ChatMessage[] | undefined, steered: boolean): { ids: number[]; steeredIds?: number[] } {
+    const { model, tokenizer } = this.ready();
+    const nCtx = model.cfg.nCtx;
+    const encode = (messages: ChatMessage[]) => {
+      const ids = tokenizer.encodeChat(messages);
+      if (ids.length >= nCtx) {
+        throw new EngineStateError(`The conversation is ${ids.length} tokens; the model's context is ${nCtx}. Start a new conversation.`);
+      }
+      return ids;
+    };
+    return { ids: encode(chat), steeredIds: steered && steeredChat ? encode(steeredChat) : undefined };
   }
 
   async cancel(): Promise<void> {

@@ -1,6 +1,7 @@
 // A local HTTP server in the Hugging Face Hub's layout (/{repo}/resolve/{rev}/{path}), for the
 // download tests: Range requests, sha256 in ETag/X-Linked-ETag like LFS files, CORS, and a
-// switch that cuts the next full download of a file halfway (to test resuming).
+// switch that cuts the next full download of a file halfway (to test resuming), and gated repos
+// that answer 401 without `Authorization: Bearer <token>` (403 with a wrong one), as the Hub does.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 
@@ -11,7 +12,9 @@ export interface HubFile {
 
 export class HubServer {
   readonly files = new Map<string, HubFile>(); // "repo/path" -> file
-  readonly log: Array<{ path: string; range: string | null; status: number }> = [];
+  readonly log: Array<{ path: string; range: string | null; status: number; auth: string | null }> = [];
+  /** repo -> the token it takes */
+  private readonly gated = new Map<string, string>();
   private readonly flaky = new Set<string>();
   private readonly slow = new Set<string>();
   private server: Server | null = null;
@@ -22,10 +25,15 @@ export class HubServer {
     this.files.set(`${repo}/${path}`, { data: bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
   }
 
+  /** Every file of `repo` needs `Authorization: Bearer <token>`. */
+  gate(repo: string, token: string): void {
+    this.gated.set(repo, token);
+  }
+
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       res.setHeader('Access-Control-Allow-Origin', '*');
-      res.setHeader('Access-Control-Allow-Headers', 'Range');
+      res.setHeader('Access-Control-Allow-Headers', 'Range, Authorization');
       res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, ETag, X-Linked-ETag, X-Linked-Size, Accept-Ranges');
       if (req.method === 'OPTIONS') return void res.writeHead(204).end();
       const url = new URL(req.url ?? '/', 'http://x');
@@ -45,8 +53,15 @@ export class HubServer {
       const key = m ? `${m[1]}/${decodeURIComponent(m[2])}` : '';
       const file = this.files.get(key);
       const range = req.headers.range ?? null;
+      const auth = req.headers.authorization ?? null;
+      const need = m ? this.gated.get(m[1]) : undefined;
+      if (need !== undefined && auth !== `Bearer ${need}`) {
+        const status = auth ? 403 : 401;
+        this.log.push({ path: key, range, status, auth });
+        return void res.writeHead(status, { 'Content-Type': 'text/plain', 'X-Error-Code': 'GatedRepo' }).end('Access to this repo is restricted.');
+      }
       if (!file) {
-        this.log.push({ path: key, range, status: 404 });
+        this.log.push({ path: key, range, status: 404, auth });
         return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Entry not found');
       }
       const size = file.data.length;
@@ -54,7 +69,7 @@ export class HubServer {
       const r = /^bytes=(\d+)-$/.exec(range ?? '');
       if (r) start = Math.min(Number(r[1]), size);
       const status = r ? 206 : 200;
-      this.log.push({ path: key, range, status });
+      this.log.push({ path: key, range, status, auth });
       res.writeHead(status, {
         'Content-Type': 'application/octet-stream',
         'Content-Length': String(size - start),

@@ -3,8 +3,8 @@
 // Engine results are kept in $state.raw (typed arrays are never proxied).
 import type { EngineClient } from '../../worker/client';
 import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSource, WeightChoice } from '../../worker/api';
-import { MODELS, SAES } from '../../store/catalog';
-import { hubEndpoint, hubFolderUrl } from '../../store/hub';
+import { MODELS, SAES, saeListing } from '../../store/catalog';
+import { formatRepoRef, hubAuth, hubEndpoint, hubFolderUrl, parseRepoId, type RepoRef } from '../../store/hub';
 import { loadLabels, saveLabels, type Labels } from '../../store/labels';
 import type { FeatureCatalog } from './features.svelte';
 
@@ -20,6 +20,8 @@ const savedWeights = (): WeightChoice => {
 export type ModelChoice =
   | { kind: 'bundled'; id: string; hook: string }
   | { kind: 'hub'; modelId: string; saeId: string }
+  /** Any supported model repo by id (owner/name[/folder][@revision]), as from_pretrained loads it. */
+  | { kind: 'repo'; ref: RepoRef }
   | { kind: 'local'; name: string; model: Record<string, ArrayBuffer>; sae: Record<string, ArrayBuffer> | null; hook?: string };
 
 export class EngineState {
@@ -44,6 +46,7 @@ export class EngineState {
     if (!c) return { model: '', sae: '' };
     if (c.kind === 'bundled') return { model: c.id, sae: c.hook };
     if (c.kind === 'hub') return { model: c.modelId, sae: c.saeId };
+    if (c.kind === 'repo') return { model: formatRepoRef(c.ref), sae: '' };
     return { model: 'local', sae: '' };
   }
 
@@ -76,11 +79,18 @@ export class EngineState {
       const m = MODELS.find((x) => x.id === c.modelId);
       const s = SAES.find((x) => x.id === c.saeId);
       if (!m || !s) throw new Error(`Unknown catalog entry ${c.modelId} / ${c.saeId}`);
+      // the token (when saved) travels in the source to the worker, which sends it to this endpoint only
+      const auth = hubAuth(hub);
       return {
-        model: { kind: 'url', baseUrl: hubFolderUrl(hub, m.repo), cache: true, names: m.names },
-        sae: { kind: 'url', baseUrl: hubFolderUrl(hub, s.repo, s.folder), cache: true, overrides: s.overrides },
+        model: { kind: 'url', baseUrl: hubFolderUrl(hub, m.repo), cache: true, names: m.names, auth },
+        sae: { kind: 'url', baseUrl: hubFolderUrl(hub, s.repo, s.folder), cache: true, overrides: s.overrides, listing: saeListing(s), auth },
         features: null,
       };
+    }
+    if (c.kind === 'repo') {
+      const hub = hubEndpoint();
+      const { repo, folder, revision } = c.ref;
+      return { model: { kind: 'url', baseUrl: hubFolderUrl(hub, repo, folder, revision), cache: true, names: [repo], auth: hubAuth(hub) }, sae: null, features: null };
     }
     return {
       model: { kind: 'files', files: c.model },
@@ -120,12 +130,14 @@ export class EngineState {
       return true;
     } catch (e) {
       this.fail(e);
-      if ((e as Error)?.name !== 'DownloadCancelled' || !(before || replaced)) {
+      // refused before the weights came (no token, too large) or cancelled: the worker still holds the previous model
+      const kept = ['DownloadCancelled', 'HubAuthError', 'ModelTooLargeError'].includes((e as Error)?.name);
+      if (!kept || !(before || replaced)) {
         this.status = 'error';
         return false;
       }
-      // Cancelled: the model download leaves the previous model and SAE in service, untouched;
-      // the SAE download leaves the new model running without an SAE. The banner offers to resume.
+      // The model download leaves the previous model and SAE in service, untouched; the SAE
+      // download leaves the new model running without an SAE. The banner offers to retry or resume.
       if (!replaced && before) {
         this.choice = before.choice;
         this.localSae = before.localSae;
@@ -134,6 +146,15 @@ export class EngineState {
       this.status = 'ready';
       return false;
     }
+  }
+
+  /** An SAE from a Hub repo folder (owner/name/folder[@revision]) onto the current model, like a local one. */
+  async loadRepoSae(ref: RepoRef, onProgress?: (p: LoadProgress) => void): Promise<void> {
+    const hub = hubEndpoint();
+    this.sae = await this.engine.loadSae({ kind: 'url', baseUrl: hubFolderUrl(hub, ref.repo, ref.folder, ref.revision), cache: true, auth: hubAuth(hub) }, onProgress);
+    this.localSae = true;
+    this.catalog.reset();
+    await this.refreshMemory();
   }
 
   cancel(): void {
@@ -154,6 +175,8 @@ export class EngineState {
 
 /** The choice a URL's model/sae parameters name. */
 export function choiceFromIds(model: string, sae: string): ModelChoice {
+  const ref = model.includes('/') ? parseRepoId(model) : null;
+  if (ref) return { kind: 'repo', ref };
   if (MODELS.some((m) => m.id === model)) {
     const fallback = SAES.find((s) => s.modelId === model)!.id;
     return { kind: 'hub', modelId: model, saeId: SAES.some((s) => s.id === sae && s.modelId === model) ? sae : fallback };
