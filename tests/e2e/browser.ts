@@ -1,5 +1,6 @@
 // Playwright on Debian's chromium with WebGPU (SwiftShader), one fresh context per test.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../../tools/chromium.mjs';
 
@@ -25,4 +26,12 @@ export async function ready(page: Page, timeout = 240_000): Promise<void> {
 
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}/${name}.png` });
+}
+
+/** Writes a folder of files under `dir` (a model or SAE folder a test picks as a user would); returns its path. */
+export function writeFolder(dir: string, name: string, files: Record<string, string | Uint8Array | ArrayBuffer>): string {
+  const d = join(dir, name);
+  mkdirSync(d);
+  for (const [f, data] of Object.entries(files)) writeFileSync(join(d, f), data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+  return d;
 }

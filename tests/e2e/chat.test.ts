@@ -2,37 +2,30 @@
 // one (the fixture checkpoint, a Gemma-style tokenizer, Gemma 3's published template) a message
 // gets a baseline and a steered reply side by side, and "New conversation" clears them.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { randomSaeLensFiles } from '../helpers/random_sae';
 import { chatTokenizerFiles } from '../helpers/chat_tokenizer';
-import { launch, openApp, ready, shot } from './browser';
+import { launch, openApp, ready, shot, writeFolder } from './browser';
 
 const base = inject('baseUrl');
 const FIXTURE = 'tests/fixtures/hf/gemma3-seed1';
 let browser: Browser;
 let dir: string;
 
-function writeFolder(name: string, files: Record<string, string | Uint8Array | ArrayBuffer>): string {
-  const d = join(dir, name);
-  mkdirSync(d);
-  for (const [f, data] of Object.entries(files)) writeFileSync(join(d, f), data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-  return d;
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glassbox-chat-'));
   const template = JSON.parse(readFileSync('tests/fixtures/chat_templates.json', 'utf8'))['google/gemma-3-1b-it'].chat_template;
   const tok = chatTokenizerFiles(template);
-  writeFolder('gemma-it', {
+  writeFolder(dir, 'gemma-it', {
     'config.json': readFileSync(join(FIXTURE, 'config.json')),
     'model.safetensors': readFileSync(join(FIXTURE, 'model.safetensors')),
     'tokenizer.json': tok.tokenizer,
     'tokenizer_config.json': tok.config,
   });
-  writeFolder('gemma-sae', randomSaeLensFiles({ dIn: 96, dSae: 200, hookName: 'blocks.2.hook_resid_post', arch: 'jumprelu', seed: 3 }));
+  writeFolder(dir, 'gemma-sae', randomSaeLensFiles({ dIn: 96, dSae: 200, hookName: 'blocks.2.hook_resid_post', arch: 'jumprelu', seed: 3 }));
   browser = await launch();
 });
 afterAll(async () => {

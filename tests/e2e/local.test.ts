@@ -2,37 +2,30 @@
 // one for another d_model (refused with a message, the loaded SAE kept). The folders are written
 // to a temporary directory and picked as a user would (webkitdirectory inputs).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { randomGpt2Files } from '../helpers/random_model';
 import { randomSaeLensFiles } from '../helpers/random_sae';
 import { BYTE_TOKENIZER_CONFIG, BYTE_TOKENIZER_VOCAB, EOT_ID, byteTokenizerJson } from '../helpers/byte_tokenizer';
-import { launch, openApp, ready, shot } from './browser';
+import { launch, openApp, ready, shot, writeFolder } from './browser';
 
 const base = inject('baseUrl');
 let browser: Browser;
 let dir: string;
 
-function writeFolder(name: string, files: Record<string, string | Uint8Array | ArrayBuffer>): string {
-  const d = join(dir, name);
-  mkdirSync(d);
-  for (const [f, data] of Object.entries(files)) writeFileSync(join(d, f), data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-  return d;
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glassbox-local-'));
   const tiny = randomGpt2Files({ nLayers: 2, dModel: 96, nHeads: 3, vocab: BYTE_TOKENIZER_VOCAB, nCtx: 64, seed: 51 });
-  writeFolder('my-model', {
+  writeFolder(dir, 'my-model', {
     'config.json': JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID, eos_token_id: EOT_ID }),
     'model.safetensors': tiny.safetensors,
     'tokenizer.json': byteTokenizerJson(),
     'tokenizer_config.json': BYTE_TOKENIZER_CONFIG,
   });
-  writeFolder('my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
-  writeFolder('wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
+  writeFolder(dir, 'my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
+  writeFolder(dir, 'wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
   browser = await launch();
 });
 afterAll(async () => {
