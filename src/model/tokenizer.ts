@@ -11,7 +11,7 @@ export class TextTokenizer {
   /** tokenizer_config.json's bos_token / eos_token, as text. */
   readonly bosToken: string | null;
   readonly eosToken: string | null;
-  /** tokenizer_config.json's chat_template (the "default" one of a list), or null. */
+  /** chat_template.jinja, else tokenizer_config.json's chat_template (the "default" one of a list), or null. */
   readonly chatTemplate: string | null;
   /** add_bos_token / add_eos_token when tokenizer_config.json sets them: they override tokenizer.json's post-processor. */
   private readonly addBos: boolean | undefined;
@@ -20,15 +20,17 @@ export class TextTokenizer {
   private constructor(
     private readonly tok: Tokenizer,
     config: Record<string, unknown>,
+    templateFile: string | null,
   ) {
     this.bosToken = tokenText(config.bos_token);
     this.eosToken = tokenText(config.eos_token);
-    this.chatTemplate = chatTemplateOf(config);
+    this.chatTemplate = templateFile ?? chatTemplateOf(config);
     this.addBos = typeof config.add_bos_token === 'boolean' ? config.add_bos_token : undefined;
     this.addEos = typeof config.add_eos_token === 'boolean' ? config.add_eos_token : undefined;
   }
 
-  static fromJson(tokenizerJson: string, configJson: string | null): TextTokenizer {
+  /** templateFile: chat_template.jinja, where newer Hub repos keep the chat template instead of tokenizer_config.json. */
+  static fromJson(tokenizerJson: string, configJson: string | null, templateFile: string | null = null): TextTokenizer {
     const parse = (text: string, file: string): object => {
       try {
         const v = JSON.parse(text);
@@ -42,7 +44,7 @@ export class TextTokenizer {
     if (!json.model) throw new ModelFileError('tokenizer.json', 'has no "model" section; this is not a Hugging Face tokenizer.json');
     const config = (configJson ? parse(configJson, 'tokenizer_config.json') : {}) as Record<string, unknown>;
     try {
-      return new TextTokenizer(new Tokenizer(json, config), config);
+      return new TextTokenizer(new Tokenizer(json, config), config, templateFile);
     } catch (e) {
       throw new ModelFileError('tokenizer.json', `could not be loaded: ${(e as Error).message}`);
     }

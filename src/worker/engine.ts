@@ -74,11 +74,15 @@ export class Engine implements EngineApi {
       const weightDtype = chooseWeightDtype(weightChoice, this.gpu.ctx.features);
       const deviceMemoryGB = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
       checkFits(estimateGpuMemory(config, weightDtype), { ...this.gpu.ctx, deviceMemoryGB }, 'This model', weightDtype);
-      const [tokBuf, tokCfgBuf] = await Promise.all([read('tokenizer.json', false), read('tokenizer_config.json', true)]);
+      // chat_template.jinja (newer repos keep the template there) is read from local folders only: over
+      // the network a missing optional file is asked for again at every offline reload
+      const [tokBuf, tokCfgBuf, templateBuf] = await Promise.all([
+        read('tokenizer.json', false), read('tokenizer_config.json', true), source.kind === 'files' ? read('chat_template.jinja', true) : null,
+      ]);
       const weights = await readModelWeights(config, read);
       this.downloads = null;
       progress({ stage: 'parse', loaded: 0, total: 1 });
-      const tokenizer = TextTokenizer.fromJson(decoder.decode(tokBuf!), tokCfgBuf ? decoder.decode(tokCfgBuf) : null);
+      const tokenizer = TextTokenizer.fromJson(decoder.decode(tokBuf!), tokCfgBuf ? decoder.decode(tokCfgBuf) : null, templateBuf ? decoder.decode(templateBuf) : null);
       progress({ stage: 'upload', loaded: 0, total: 1 });
       this.model?.destroy();
       this.model = null;

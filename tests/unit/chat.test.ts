@@ -70,6 +70,13 @@ describe('chat templates (@huggingface/jinja)', () => {
     expect(chatTemplateOf({ chat_template: [{ name: 'tool_use', template: 't' }, { name: 'default', template: 'd' }] })).toBe('d');
     expect(chatTemplateOf({})).toBeNull();
   });
+
+  it('prefers chat_template.jinja, where newer repos keep the template, over tokenizer_config.json', () => {
+    const files = chatTokenizerFiles('{{ "from the config" }}');
+    expect(TextTokenizer.fromJson(files.tokenizer, files.config).chatTemplate).toBe('{{ "from the config" }}');
+    expect(TextTokenizer.fromJson(files.tokenizer, files.config, GEMMA).chatTemplate).toBe(GEMMA);
+    expect(TextTokenizer.fromJson(byteTokenizerJson(), BYTE_TOKENIZER_CONFIG, GEMMA).chatTemplate).toBe(GEMMA);
+  });
 });
 
 describe('TextTokenizer: BOS and chat', () => {
