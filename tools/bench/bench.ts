@@ -15,7 +15,7 @@ import { readSourceFile } from '../../src/store/sources';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { benchPeer } from './peer';
 import {
-  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
+  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
   randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
 } from './measure';
 
@@ -71,13 +71,12 @@ async function main() {
     }
   }
   const peer = selected(only, 'gpt2') ? await benchPeer(log) : null;
-  // Gemma 3 shapes, f16 storage (random weights made straight into GPU buffers, tensor by tensor)
+  // Gemma 3 shapes (random weights made straight into GPU buffers, tensor by tensor)
   const fallback = gpu.ctx.adapter.isFallbackAdapter;
-  for (const shape of DECODER_SHAPES.filter((d) => selected(only, d.key))) {
-    const note = gpu.ctx.features.shaderF16 ? '' : ', not the automatic choice here: no shader-f16';
-    const name = `${shape.label} shapes (random weights, f16${note})`;
+  for (const [shape, dtype] of DECODER_SHAPES.filter((d) => selected(only, d.key)).flatMap((d) => d.dtypes.map((t) => [d, t] as const))) {
+    const name = decoderRunName(gpu, shape.label, dtype);
     const runs = decoderRuns(shape.key, fallback);
-    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), 'f16', log);
+    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), dtype, log);
     const profilePrefill = new URLSearchParams(location.search).has('profile');
     const opts = { log, prefillRuns: runs.prefill, decodeSteps: runs.decodeSteps, forwardRuns: runs.forwardPrompt, decodeContext: 16, profilePrefill };
     models.push(await benchModel(gpu, name, model, opts));

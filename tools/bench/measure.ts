@@ -84,9 +84,17 @@ export async function loadModel(gpu: Gpu, name: string, cfg: Gpt2Config, weights
  */
 /** The decoder shapes the benchmark runs: `key` is what BENCH_ONLY matches (a prefix: `gemma` is both). */
 export const DECODER_SHAPES = [
-  { key: 'gemma-270m', label: 'Gemma-3-270m', config: GEMMA3_270M },
-  { key: 'gemma-1b', label: 'Gemma-3-1b', config: GEMMA3_1B },
+  // f32 too at 270m (1.1 GB): the storage `auto` picks on an adapter without shader-f16
+  { key: 'gemma-270m', label: 'Gemma-3-270m', config: GEMMA3_270M, dtypes: ['f16', 'f32'] },
+  // f16 only: f32 would be 4 GB, more than a browser tab holds
+  { key: 'gemma-1b', label: 'Gemma-3-1b', config: GEMMA3_1B, dtypes: ['f16'] },
 ] as const;
+
+/** A decoder run's name: shape, storage, and whether `auto` would pick that storage here. */
+export function decoderRunName(gpu: Gpu, label: string, dtype: WeightDtype): string {
+  const note = chooseWeightDtype('auto', gpu.ctx.features) === dtype ? '' : `, not the automatic choice here${gpu.ctx.features.shaderF16 ? '' : ': no shader-f16'}`;
+  return `${label} shapes (random weights, ${dtype}${note})`;
+}
 
 export const decoderConfig = (raw: object): DecoderConfig => parseDecoderConfig(JSON.stringify(raw));
 

@@ -18,7 +18,7 @@ import type { WeightDtype } from '../../src/gpu/f16';
 import type { Gpt2 } from '../../src/model/gpt2';
 import { halfWeights } from '../../src/model/weights';
 import {
-  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
+  applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
   randomWeights, ROOFLINE_DEFINITION, selected, type Log, type ModelResult,
 } from './measure';
 import { checkAgainstReference, contextRoofline, decodeAtContexts, emptySubmitMs, readbackMs, type ContextResult } from './node_measure';
@@ -112,13 +112,12 @@ async function main(): Promise<number> {
     results.push({ ...m, decodeByContext });
     saes.push(await benchSae(gpu, m.decode.msPerStep, dtype, log, runs.sae));
   }
-  // Gemma 3 shapes, f16 storage: random weights made straight into GPU buffers, tensor by tensor
+  // Gemma 3 shapes: random weights made straight into GPU buffers, tensor by tensor
   const decoderRunCounts: Record<string, ReturnType<typeof decoderRuns>> = {};
-  for (const shape of DECODER_SHAPES.filter((d) => selected(only, d.key))) {
-    const note = gpu.ctx.features.shaderF16 ? '' : ', not the automatic choice here: no shader-f16';
-    const name = `${shape.label} shapes (random weights, f16${note})`;
+  for (const [shape, dtype] of DECODER_SHAPES.filter((d) => selected(only, d.key)).flatMap((d) => d.dtypes.map((t) => [d, t] as const))) {
+    const name = decoderRunName(gpu, shape.label, dtype);
     const r = (decoderRunCounts[shape.key] = decoderRuns(shape.key, fallback));
-    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), 'f16', log);
+    const model = await loadDecoder(gpu, name, decoderConfig(shape.config), dtype, log);
     checkAlive(gpu.ctx);
     const opts = { log, prefillRuns: r.prefill, decodeSteps: r.decodeSteps, forwardRuns: r.forwardPrompt, decodeContext: 16, profilePrefill: Boolean(process.env.BENCH_PROFILE) };
     const m = await benchModel(gpu, name, model, opts);
