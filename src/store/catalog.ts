@@ -6,6 +6,7 @@
 import type { WeightDtype } from '../gpu/f16';
 import { parseGpt2Config } from '../model/config';
 import { parseDecoderConfig } from '../model/decoder_config';
+import { expectedDecoderShapes } from '../model/decoder_weights';
 import { GEMMA2_2B, GEMMA3_1B, GEMMA3_270M } from '../model/hub_configs';
 import { estimateGpuMemory, type MemoryEstimate } from '../model/memory';
 import type { SaeOverrides } from '../sae/formats';
@@ -83,13 +84,13 @@ export const MODELS: CatalogModel[] = [
 ];
 
 /**
- * A Gemma 3 text checkpoint: one bf16 model.safetensors. Sizes computed from the config: 270M has
- * 268,098,176 parameters (536.2 MB in bf16), 1B 999,885,952 (2.00 GB); tokenizer.json (the
- * 262k-entry Gemma 3 vocabulary) is about 33.4 MB.
+ * A Gemma 3 text checkpoint: one bf16 model.safetensors, its size computed from the config's
+ * tensor shapes (270M: 268,098,176 parameters, 536.2 MB; 1B: 999,885,952, 2.00 GB) plus the
+ * header; tokenizer.json (the 262k-entry Gemma 3 vocabulary) is about 33.4 MB.
  */
 function gemma3(id: string, title: string, repo: string, config: Record<string, unknown>, names: string[]): CatalogModel[] {
-  const C = config.hidden_size as number;
-  const params = C === 640 ? 268_098_176 : 999_885_952;
+  const shapes = expectedDecoderShapes(parseDecoderConfig(JSON.stringify(config))).values();
+  const params = [...shapes].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
   return [{
     id, title, repo, names, config, gated: true,
     files: [
