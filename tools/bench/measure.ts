@@ -14,7 +14,7 @@ import { parseDecoderConfig, type DecoderConfig } from '../../src/model/decoder_
 import { decoderGpuShapes } from '../../src/model/decoder_prep';
 import { GEMMA3_1B, GEMMA3_270M } from '../../src/model/hub_configs';
 import { Gpt2 } from '../../src/model/gpt2';
-import { argmax } from '../../src/model/sampling';
+import { GpuSampler } from '../../src/model/gpu_sampler';
 import { decodeBytesPerStep, storedDtype, type Weights } from '../../src/model/weights';
 import { Sae } from '../../src/sae/sae';
 import type { SaeConfig, SaeWeights } from '../../src/sae/formats';
@@ -248,15 +248,18 @@ export async function benchModel(gpu: Gpu, name: string, model: BenchedModel, op
   const ids = Array.from({ length: T }, (_, i) => (i * 7919) % cfg.vocabSize);
   const prefillMs = await timeForward(model, ids, prefillRuns, log, `prefill T=${T}`);
   model.reset();
-  // a prefill, then one untimed step: the first timed step is at context decodeContext
-  let logits = (await model.forward(ids.slice(0, decodeContext - 2), { logits: 'last' })).logits;
-  logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits; // warm-up step
+  // a prefill, then one untimed step: the first timed step is at context decodeContext. Each
+  // step samples greedily on the GPU and reads back the id alone, as generation does.
+  const sampler = greedySampler(gpu);
+  let next = (await model.forward(ids.slice(0, decodeContext - 2), { sampler })).sampled!.id;
+  next = (await model.forward([next], { sampler })).sampled!.id; // warm-up step
   const stepMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits;
+    next = (await model.forward([next], { sampler })).sampled!.id;
     stepMs.push(performance.now() - t0);
   }
+  sampler.destroy();
   const msPerStep = median(stepMs);
   log(`  decode: ${msPerStep.toFixed(1)} ms/step (${steps} steps from context ${decodeContext})`);
   const promptIds = opts.latencyIds ?? ids.slice(0, 12);
@@ -285,6 +288,9 @@ export async function benchModel(gpu: Gpu, name: string, model: BenchedModel, op
     forwardPromptMs: fwdMs,
   };
 }
+
+/** Greedy sampling on the GPU: what a decode step of generation runs after the forward. */
+export const greedySampler = (gpu: Gpu) => new GpuSampler(gpu, { temperature: 0, topK: 0, topP: 1 }, 0);
 
 /** Fills in each model's decode floor (bytes per step at the copy bandwidth) and roofline ratio. */
 export function applyRoofline(models: ModelResult[], copyGBps: number, log: Log): void {

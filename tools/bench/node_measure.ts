@@ -7,7 +7,7 @@ import type { Gpt2 } from '../../src/model/gpt2';
 import { argmax } from '../../src/model/sampling';
 import type { Weights } from '../../src/model/weights';
 import { gpt2Ref } from '../../src/reference/gpt2';
-import { floorMs, median, weightBytesPerStep, type BenchedModel, type Log } from './measure';
+import { floorMs, greedySampler, median, weightBytesPerStep, type BenchedModel, type Log } from './measure';
 
 /** GPU logits may differ from the reference's by this fraction of the largest |reference logit|. */
 export const REL_TOLERANCE = 1e-4;
@@ -97,14 +97,15 @@ export type ContextResult = Awaited<ReturnType<typeof decodeAtContexts>>[number]
 
 /**
  * Decode ms/step with each step's token at position n - 1 (it attends to n keys), n in
- * `contexts`: one warm-up step, then `steps` timed ones, each including the logits readback and
- * the argmax of the next token, as in generation.
+ * `contexts`: one warm-up step, then `steps` timed ones, each sampling greedily on the GPU and
+ * reading back the id alone, as generation does.
  */
 export async function decodeAtContexts(model: BenchedModel, contexts: number[], steps: number, log: Log) {
   const { cfg, weightDtype } = model;
   const cache = model.cache(0);
   model.reset();
-  let logits = (await model.forward([1, 2, 3, 4, 5, 6, 7, 8], { logits: 'last' })).logits; // one real prefill
+  const sampler = greedySampler(model.gpu);
+  let next = (await model.forward([1, 2, 3, 4, 5, 6, 7, 8], { sampler })).sampled!.id; // one real prefill
   const out = [];
   for (const n of contexts) {
     if (n > cfg.nCtx) throw new Error(`context ${n} exceeds n_ctx ${cfg.nCtx}`);
@@ -115,7 +116,7 @@ export async function decodeAtContexts(model: BenchedModel, contexts: number[], 
       // how many there are. Positions past the real prefill hold zeros or earlier runs' keys.
       cache.length = n - 1;
       const t0 = performance.now();
-      logits = (await model.forward([argmax(logits)], { logits: 'last' })).logits;
+      next = (await model.forward([next], { sampler })).sampled!.id;
       if (i > 0) ms.push(performance.now() - t0);
     }
     const msPerStep = median(ms);
@@ -131,6 +132,7 @@ export async function decodeAtContexts(model: BenchedModel, contexts: number[], 
       rooflineRatio: NaN,
     });
   }
+  sampler.destroy();
   model.reset();
   return out;
 }
