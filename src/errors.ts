@@ -38,6 +38,9 @@ export class ModelFileError extends GlassboxError {
   }
 }
 
+/** A file the server says does not exist (HTTP 404): an optional one is then known to be absent. */
+export class MissingFileError extends ModelFileError {}
+
 /** A config.json that is not JSON, or lacks/contradicts a field. */
 export class ModelConfigError extends GlassboxError {
   override name = 'ModelConfigError';

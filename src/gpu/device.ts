@@ -132,13 +132,19 @@ export function checkAlive(ctx: GpuContext): void {
  * Runs `fn` inside out-of-memory and validation error scopes, and throws a typed error when one
  * fires. Use around allocations and pipeline creation, where failure is the user's to act on.
  */
-export async function withErrorScopes<T>(ctx: GpuContext, what: string, fn: () => T): Promise<T> {
+export async function withErrorScopes<T>(ctx: GpuContext, what: string, fn: () => T | Promise<T>): Promise<T> {
   const { device } = ctx;
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  const result = fn();
-  const validation = await device.popErrorScope();
-  const oom = await device.popErrorScope();
+  const pop = async () => [await device.popErrorScope(), await device.popErrorScope()] as const;
+  let result: T;
+  try {
+    result = await fn();
+  } catch (e) {
+    await pop();
+    throw e;
+  }
+  const [validation, oom] = await pop();
   if (oom) throw new GpuOutOfMemory(`Out of GPU memory while ${what}: ${oom.message}. Close other GPU-heavy tabs, store weights as f16 (Models… → Weights on the GPU: half the memory), or pick a smaller model.`);
   if (validation) throw new GpuValidationError(`WebGPU rejected ${what}: ${validation.message}`);
   return result;

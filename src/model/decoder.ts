@@ -23,7 +23,6 @@ import { matvec, matvecPipelines } from '../kernels/matvec';
 import { rmsnorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { ropeInvFreq, type DecoderConfig } from './decoder_config';
-import type { PreparedTensor } from './decoder_prep';
 import type { HookName } from './hooks';
 import type { KvCache } from './kv_cache';
 import { ropeTable } from './rope';
@@ -43,16 +42,14 @@ export class Decoder extends Transformer<DecoderConfig> {
   private readonly qkv: QkvLayout;
 
   /**
-   * tensors: decoderTensors(cfg, ...)'s output, uploaded one by one (f16 storage for the matrices
-   * when weightDtype is f16), or tensors already on the GPU. The context is capped at maxContext.
+   * tensors: decoderTensors(cfg, ...)'s output on the GPU (see uploadAll; the matrices as
+   * weightDtype, vectors as f32). The context is capped at maxContext.
    */
-  constructor(gpu: Gpu, cfg: DecoderConfig, tensors: Iterable<PreparedTensor | GpuTensor>, weightDtype: WeightDtype = 'f32', maxContext = DECODER_MAX_CONTEXT) {
+  constructor(gpu: Gpu, cfg: DecoderConfig, tensors: Iterable<GpuTensor>, weightDtype: WeightDtype = 'f32', maxContext = DECODER_MAX_CONTEXT) {
     const { nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F } = cfg;
     super(gpu, { ...cfg, nCtx: Math.min(cfg.nCtx, maxContext) }, weightDtype, NKV * HS);
     const { device } = gpu;
-    for (const t of tensors) {
-      this.w.set(t.name, 'data' in t ? uploadTensor(device, t.name, t.shape, t.data, gpu.ctx.maxBinding, storedDtype(t.shape, weightDtype)) : t);
-    }
+    for (const t of tensors) this.w.set(t.name, t);
     const T = this.cfg.nCtx;
     const C = cfg.dModel;
     this.qkv = { width: NKV * HS, stride: (NH + 2 * NKV) * HS, kOffset: NH * HS };

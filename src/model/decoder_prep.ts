@@ -3,12 +3,7 @@
 // layout), so each nn.Linear weight [out, in] is transposed here, and projections that read the
 // same input are fused: q, k and v into one (C, (NH + 2 NKV) HS), gate and up into one (C, 2F).
 import type { DecoderConfig } from './decoder_config';
-
-export interface PreparedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+import { computed, type TensorRows } from './upload';
 
 /** a (rows, cols) row-major, transposed to (cols, rows). */
 export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -59,31 +54,33 @@ const NORMS = ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_l
 
 /**
  * The decoder's tensors (decoderGpuShapes), made one at a time from the Hub's: `get` returns a
- * Hub tensor by canonical name (the Hub name without its model prefix, see decoder_weights.ts)
- * as f32.
+ * Hub tensor by canonical name (the Hub name without its model prefix, see decoder_weights.ts).
+ * Tensors the GPU keeps as the Hub ships them (embeddings, norms) stream straight from the file;
+ * the fused and transposed ones are made in memory, one at a time.
  */
-export function* decoderTensors(cfg: DecoderConfig, get: (name: string) => Float32Array): Generator<PreparedTensor> {
+export function* decoderTensors(cfg: DecoderConfig, get: (name: string) => TensorRows): Generator<{ name: string; rows: TensorRows }> {
   const { dModel: C, nHeads: NH, dHead: HS, dMlp: F } = cfg;
   const whole: Record<string, string> = { embed: 'embed_tokens.weight', lm_head: 'lm_head.weight', norm: 'norm.weight' };
   for (const [name, shape] of decoderGpuShapes(cfg)) {
     const m = /^(layers\.\d+\.)(.+)$/.exec(name);
     const [p, part] = m ? [m[1], m[2]] : ['', name];
-    const attn = (n: string) => get(`${p}self_attn.${n}`);
-    const mlp = (n: string) => get(`${p}mlp.${n}`);
-    const qkv = (kind: string) => concat(['q_proj', 'k_proj', 'v_proj'].map((n) => attn(`${n}.${kind}`)));
-    const gateUp = (kind: string) => concat([mlp(`gate_proj.${kind}`), mlp(`up_proj.${kind}`)]);
-    const make: Record<string, () => Float32Array> = {
-      qkv: () => transpose(qkv('weight'), shape[1], C),
-      o: () => transpose(attn('o_proj.weight'), C, NH * HS),
-      gate_up: () => transpose(gateUp('weight'), 2 * F, C),
-      down: () => transpose(mlp('down_proj.weight'), C, F),
+    const all = (n: string) => get(n).read();
+    const attn = (n: string) => all(`${p}self_attn.${n}`);
+    const mlp = (n: string) => all(`${p}mlp.${n}`);
+    const qkv = async (kind: string) => concat(await Promise.all(['q_proj', 'k_proj', 'v_proj'].map((n) => attn(`${n}.${kind}`))));
+    const gateUp = async (kind: string) => concat([await mlp(`gate_proj.${kind}`), await mlp(`up_proj.${kind}`)]);
+    const make: Record<string, () => Promise<Float32Array>> = {
+      qkv: async () => transpose(await qkv('weight'), shape[1], C),
+      o: async () => transpose(await attn('o_proj.weight'), C, NH * HS),
+      gate_up: async () => transpose(await gateUp('weight'), 2 * F, C),
+      down: async () => transpose(await mlp('down_proj.weight'), C, F),
       'qkv.bias': () => qkv('bias'),
       'o.bias': () => attn('o_proj.bias'),
       'gate_up.bias': () => gateUp('bias'),
       'down.bias': () => mlp('down_proj.bias'),
-      qk_norm: () => concat([attn('q_norm.weight'), attn('k_norm.weight')]),
+      qk_norm: async () => concat([await attn('q_norm.weight'), await attn('k_norm.weight')]),
     };
-    const data = m ? (make[part]?.() ?? get(`${p}${part}.weight`)) : get(whole[name]);
-    yield { name, shape, data };
+    const rows = m && make[part] ? computed(shape, make[part]) : get(m ? `${p}${part}.weight` : whole[name]);
+    yield { name, rows: { shape, read: rows.read } };
   }
 }

@@ -4,25 +4,26 @@
 import { ModelConfigError, ModelFileError } from '../errors';
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu } from '../gpu/gpu';
-import { parseGpt2Config, type Gpt2Config } from './config';
+import { expectedShapes, parseGpt2Config, type Gpt2Config } from './config';
 import { Decoder } from './decoder';
 import { parseDecoderConfig, type DecoderConfig } from './decoder_config';
 import { decoderTensors } from './decoder_prep';
 import { checkDecoderShapes, decoderTensorNames } from './decoder_weights';
 import { Gpt2 } from './gpt2';
-import { parseSafetensors, toFloat32, type Safetensors } from './safetensors';
+import { openSafetensors, type SafetensorsFile, type TensorMeta } from './safetensors';
 import type { Transformer } from './transformer';
-import { gpt2Weights } from './weights';
+import { checkedRows, uploadAll, type TensorRows } from './upload';
+import { gpt2TensorNames, storedDtype } from './weights';
 
 export type ModelConfig = Gpt2Config | DecoderConfig;
 
-/** Reads one of the model's files; null when an optional one is absent. */
-export type ReadFile = (file: string, optional: boolean) => Promise<ArrayBuffer | null>;
+/** Opens one of the model's files (read in slices, never whole); null when an optional one is absent. */
+export type ReadFile = (file: string, optional: boolean) => Promise<Blob | null>;
 
 export interface ModelWeights {
   nParams: number;
-  /** Uploads the weights and builds the forward (call inside GPU error scopes). */
-  build(gpu: Gpu, dtype: WeightDtype): Transformer;
+  /** Streams the weights to the GPU and builds the forward (inside GPU error scopes); frees what it uploaded if it fails. */
+  build(gpu: Gpu, dtype: WeightDtype): Promise<Transformer>;
 }
 
 export function parseModelConfig(text: string, file = 'config.json'): ModelConfig {
@@ -48,42 +49,88 @@ function checkDecoderKernels(cfg: DecoderConfig, file: string): void {
   need(cfg.dHead % 4 === 0 && cfg.dHead <= 256, 'head_dim', `head_dim ${cfg.dHead} is not a multiple of 4 up to 256`);
 }
 
+/** Reads the checkpoint's headers and checks every tensor's shape; the data is read by build(). */
 export async function readModelWeights(config: ModelConfig, read: ReadFile): Promise<ModelWeights> {
-  if (config.modelType === 'gpt2') {
-    const weights = gpt2Weights(parseSafetensors((await read('model.safetensors', false))!, 'model.safetensors'), config);
-    const nParams = [...weights.values()].reduce((n, w) => n + w.length, 0);
-    return { nParams, build: (gpu, dtype) => new Gpt2(gpu, config, weights, dtype) };
-  }
-  const shards = await readShards(read);
-  const byName = new Map<string, { st: Safetensors; file: string }>();
-  for (const [file, st] of shards) for (const name of st.tensors.keys()) byName.set(name, { st, file });
-  const names = decoderTensorNames(config, byName.keys(), shards.size > 1 ? 'model.safetensors.index.json' : 'model.safetensors');
-  for (const [file, st] of shards) checkDecoderShapes(names, st.tensors, file);
-  const get = (name: string) => {
-    const { hub } = names.get(name)!;
-    const { st, file } = byName.get(hub)!;
-    return toFloat32(st.tensors.get(hub)!, file);
+  const shards = await openShards(read);
+  const byName = new Map<string, { f: SafetensorsFile; t: TensorMeta }>();
+  for (const f of shards) for (const t of f.tensors.values()) byName.set(t.name, { f, t });
+  const rows = (hub: string): TensorRows => {
+    const { f, t } = byName.get(hub)!;
+    return checkedRows(f.file, hub, t.shape, (row0, n) => f.read(t, row0, n));
   };
+  const store = (dtype: WeightDtype) => (shape: number[]) => storedDtype(shape, dtype);
+  if (config.modelType === 'gpt2') {
+    const hub = gpt2TensorNames(shards[0], config);
+    const nParams = [...expectedShapes(config).values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+    return {
+      nParams,
+      build: async (gpu, dtype) => {
+        const w = await uploadAll(gpu, [...hub].map(([name, h]) => ({ name, rows: rows(h) })), store(dtype));
+        return new Gpt2(gpu, config, w, dtype);
+      },
+    };
+  }
+  const names = decoderTensorNames(config, byName.keys(), shards.length > 1 ? SHARD_INDEX : 'model.safetensors');
+  for (const f of shards) checkDecoderShapes(names, f.tensors, f.file);
   const nParams = [...names.values()].reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
-  return { nParams, build: (gpu, dtype) => new Decoder(gpu, config, decoderTensors(config, get), dtype) };
+  return {
+    nParams,
+    build: async (gpu, dtype) => {
+      const w = await uploadAll(gpu, decoderTensors(config, (name) => rows(names.get(name)!.hub)), store(dtype));
+      return new Decoder(gpu, config, w.values(), dtype);
+    },
+  };
 }
 
-/** model.safetensors, or every shard model.safetensors.index.json names, parsed, by file name. */
-async function readShards(read: ReadFile): Promise<Map<string, Safetensors>> {
-  const INDEX = 'model.safetensors.index.json';
-  const indexBuf = await read(INDEX, true);
-  if (!indexBuf) return new Map([['model.safetensors', parseSafetensors((await read('model.safetensors', false))!, 'model.safetensors')]]);
+/** model.safetensors, or every shard model.safetensors.index.json names, with their headers read. */
+async function openShards(read: ReadFile): Promise<SafetensorsFile[]> {
+  const index = await read(SHARD_INDEX, true);
+  const files = index ? parseShardIndex(await index.arrayBuffer()) : ['model.safetensors'];
+  const out: SafetensorsFile[] = [];
+  for (const f of files) out.push(await openSafetensors((await read(f, false))!, f));
+  return out;
+}
+
+const SHARD_INDEX = 'model.safetensors.index.json';
+
+/** The shard files model.safetensors.index.json's weight_map names, each once, in order. */
+export function parseShardIndex(buf: ArrayBuffer): string[] {
   let map: unknown;
   try {
-    map = (JSON.parse(new TextDecoder().decode(indexBuf)) as { weight_map?: unknown }).weight_map;
+    map = (JSON.parse(new TextDecoder().decode(buf)) as { weight_map?: unknown } | null)?.weight_map;
   } catch (e) {
-    throw new ModelFileError(INDEX, `is not valid JSON (${(e as Error).message}). Check that the file downloaded completely.`);
+    throw new ModelFileError(SHARD_INDEX, `is not valid JSON (${(e as Error).message}). Check that the file downloaded completely.`);
   }
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ModelFileError(INDEX, 'has no weight_map object naming each tensor\'s shard.');
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ModelFileError(SHARD_INDEX, 'has no weight_map object naming each tensor\'s shard.');
   const files = [...new Set(Object.values(map as Record<string, unknown>))];
   const bad = files.find((f) => typeof f !== 'string' || !/^[\w.-]+\.safetensors$/.test(f));
-  if (bad !== undefined) throw new ModelFileError(INDEX, `names a shard ${JSON.stringify(bad)} that is not a .safetensors file in the same folder.`);
-  const out = new Map<string, Safetensors>();
-  for (const f of files as string[]) out.set(f, parseSafetensors((await read(f, false))!, f));
-  return out;
+  if (bad !== undefined) throw new ModelFileError(SHARD_INDEX, `names a shard ${JSON.stringify(bad)} that is not a .safetensors file in the same folder.`);
+  if (files.length === 0) throw new ModelFileError(SHARD_INDEX, 'weight_map is empty: it names no shard.');
+  return files as string[];
+}
+
+const WIDTH_FIELDS: Record<string, string> = { n_embd: 'n_embd', n_head: 'n_embd', hidden_size: 'hidden_size', num_attention_heads: 'hidden_size', head_dim: 'hidden_size' };
+
+/**
+ * A config.json refused for its widths may be the wrong config rather than a wrong field: when the
+ * checkpoint's embedding has another width than config.json says, that is the error to report.
+ * Reads only the weights' header (call it for local files, where that costs no download).
+ */
+export async function blameConfig(err: unknown, text: string, read: ReadFile): Promise<unknown> {
+  const widthField = err instanceof ModelConfigError && err.field ? WIDTH_FIELDS[err.field.split('.').pop()!] : undefined;
+  if (!widthField) return err;
+  try {
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    const said = (raw.text_config as Record<string, unknown> | undefined)?.[widthField] ?? raw[widthField];
+    const [shard] = await openShards(read);
+    const embed = [...shard.tensors.values()].find((t) => /(^|\.)(wte|embed_tokens)\.weight$/.test(t.name));
+    if (!embed || embed.shape.length !== 2 || embed.shape[1] === said) return err;
+    return new ModelConfigError(
+      'config.json',
+      `${widthField} is ${JSON.stringify(said)} but ${shard.file}'s ${embed.name} is [${embed.shape}], ${embed.shape[1]} wide: config.json and the weights are from different models. Use the config.json that came with these weights.`,
+      widthField,
+    );
+  } catch {
+    return err;
+  }
 }

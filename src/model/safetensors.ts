@@ -8,40 +8,56 @@ import { fromHalfBits } from '../gpu/f16';
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1 };
 
-export interface TensorInfo {
+/** A tensor as the header describes it; `begin`/`end` are byte offsets in the whole file. */
+export interface TensorMeta {
   name: string;
   dtype: Dtype;
   shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface TensorInfo extends TensorMeta {
   /** Raw bytes of this tensor (a view into the file buffer, no copy). */
   bytes: Uint8Array;
 }
 
-export interface Safetensors {
+export interface SafetensorsHeader {
   file: string;
-  tensors: Map<string, TensorInfo>;
+  tensors: Map<string, TensorMeta>;
   metadata: Record<string, string>;
+}
+
+export interface Safetensors extends SafetensorsHeader {
+  tensors: Map<string, TensorInfo>;
 }
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-export function parseSafetensors(buffer: ArrayBuffer, file: string): Safetensors {
+/** The header's length from the file's first 8 bytes, checked against the file's size. */
+function headerLength(first8: Uint8Array, size: number, file: string): number {
+  if (size < 8) throw new ModelFileError(file, `file is ${size} bytes, too short for a safetensors header (truncated download?)`);
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (n > MAX_HEADER) throw new ModelFileError(file, `header length ${n} is implausible; this is not a safetensors file`);
+  if (8 + n > size) throw new ModelFileError(file, `header length ${n} runs past the end of the ${size}-byte file (truncated download?)`);
+  return n;
+}
+
+/** Parses and checks the JSON header (json: its bytes) of a `size`-byte file. */
+function parseHeader(json: Uint8Array, size: number, file: string): SafetensorsHeader {
   const fail = (detail: string, tensor?: string): never => {
     throw new ModelFileError(file, detail, tensor);
   };
-  if (buffer.byteLength < 8) fail(`file is ${buffer.byteLength} bytes, too short for a safetensors header (truncated download?)`);
-  const n = Number(new DataView(buffer).getBigUint64(0, true));
-  if (n > MAX_HEADER) fail(`header length ${n} is implausible; this is not a safetensors file`);
-  if (8 + n > buffer.byteLength) fail(`header length ${n} runs past the end of the ${buffer.byteLength}-byte file (truncated download?)`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, n)));
+    header = JSON.parse(new TextDecoder().decode(json));
   } catch (e) {
     fail(`header is not valid JSON (${(e as Error).message}); this is not a safetensors file`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
-  const dataStart = 8 + n;
-  const dataLen = buffer.byteLength - dataStart;
-  const tensors = new Map<string, TensorInfo>();
+  const dataStart = 8 + json.byteLength;
+  const dataLen = size - dataStart;
+  const tensors = new Map<string, TensorMeta>();
   let metadata: Record<string, string> = {};
   const spans: Array<[number, number, string]> = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
@@ -52,24 +68,52 @@ export function parseSafetensors(buffer: ArrayBuffer, file: string): Safetensors
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail('entry is not an object', name);
     const dtype = e.dtype as Dtype;
-    if (typeof dtype !== 'string' || !(dtype in BYTES)) fail(`unknown dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(BYTES).join(', ')}`, name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) fail(`unknown dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(BYTES).join(', ')}`, name);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`bad shape ${JSON.stringify(shape)}`, name);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad shape ${JSON.stringify(shape)}`, name);
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0)) fail(`bad data_offsets ${JSON.stringify(offs)}`, name);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad data_offsets ${JSON.stringify(offs)}`, name);
     const [begin, end] = offs as [number, number];
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin) fail(`data_offsets [${begin}, ${end}] end before they begin`, name);
     if (end > dataLen) fail(`data_offsets [${begin}, ${end}] run past the ${dataLen} data bytes (truncated file?)`, name);
     if (end - begin !== numel * BYTES[dtype]) fail(`data_offsets span ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${numel * BYTES[dtype]}`, name);
     spans.push([begin, end, name]);
-    tensors.set(name, { name, dtype, shape: shape as number[], bytes: new Uint8Array(buffer, dataStart + begin, end - begin) });
+    tensors.set(name, { name, dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) fail(`data overlaps tensor "${spans[i - 1][2]}"`, spans[i][2]);
   }
   return { file, tensors, metadata };
+}
+
+/** A whole file in memory: every tensor a view of `buffer`. */
+export function parseSafetensors(buffer: ArrayBuffer, file: string): Safetensors {
+  const n = headerLength(new Uint8Array(buffer, 0, Math.min(8, buffer.byteLength)), buffer.byteLength, file);
+  const h = parseHeader(new Uint8Array(buffer, 8, n), buffer.byteLength, file);
+  const tensors = new Map([...h.tensors].map(([k, t]) => [k, { ...t, bytes: new Uint8Array(buffer, t.begin, t.end - t.begin) }]));
+  return { ...h, tensors };
+}
+
+/** A file read in slices (a local File, a cached download): the header now, each tensor when asked. */
+export interface SafetensorsFile extends SafetensorsHeader {
+  /** Rows [row0, row0 + rows) of dim 0 of a tensor, as f32. */
+  read(t: TensorMeta, row0?: number, rows?: number): Promise<Float32Array>;
+}
+
+export async function openSafetensors(blob: Blob, file: string): Promise<SafetensorsFile> {
+  const slice = async (a: number, b: number) => new Uint8Array(await blob.slice(a, b).arrayBuffer());
+  const n = headerLength(await slice(0, 8), blob.size, file);
+  const h = parseHeader(await slice(8, 8 + n), blob.size, file);
+  const read = async (t: TensorMeta, row0 = 0, rows = t.shape[0] ?? 1) => {
+    const rowBytes = (t.end - t.begin) / Math.max(1, t.shape[0] ?? 1);
+    const a = t.begin + row0 * rowBytes;
+    const bytes = await slice(a, a + rows * rowBytes);
+    if (bytes.byteLength !== rows * rowBytes) throw new ModelFileError(file, 'was cut short while it was being read (the file changed on disk?). Pick it again.', t.name);
+    return toFloat32({ ...t, shape: [rows, ...t.shape.slice(1)], bytes }, file);
+  };
+  return { ...h, read };
 }
 
 /** The tensor as f32: a zero-copy view when it is F32 and 4-byte aligned, else converted. */

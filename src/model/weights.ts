@@ -2,18 +2,18 @@
 import { ModelFileError } from '../errors';
 import { DTYPE_BYTES, roundToHalf, type WeightDtype } from '../gpu/f16';
 import { expectedShapes, type Gpt2Config } from './config';
-import { toFloat32, type Safetensors } from './safetensors';
+import { toFloat32, type Safetensors, type SafetensorsHeader } from './safetensors';
 
 /** Tensors in Hugging Face GPT-2 names (no "transformer." prefix), as f32. */
 export type Weights = Map<string, Float32Array>;
 
 /**
- * Picks and checks the tensors the forward needs. Accepts both GPT2Model keys ("h.0...") and
- * GPT2LMHeadModel keys ("transformer.h.0..."); ignores the causal-mask buffers (h.L.attn.bias,
- * h.L.attn.masked_bias) and lm_head.weight (tied to wte).
+ * Picks and checks the tensors the forward needs, by header alone: expected name → name in the
+ * file. Accepts both GPT2Model keys ("h.0...") and GPT2LMHeadModel keys ("transformer.h.0...");
+ * ignores the causal-mask buffers (h.L.attn.bias, h.L.attn.masked_bias) and lm_head.weight (tied to wte).
  */
-export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
-  const out: Weights = new Map();
+export function gpt2TensorNames(st: SafetensorsHeader, cfg: Gpt2Config): Map<string, string> {
+  const out = new Map<string, string>();
   for (const [name, shape] of expectedShapes(cfg)) {
     const t = st.tensors.get(name) ?? st.tensors.get(`transformer.${name}`);
     if (!t) {
@@ -26,9 +26,14 @@ export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
         t.name,
       );
     }
-    out.set(name, toFloat32(t, st.file));
+    out.set(name, t.name);
   }
   return out;
+}
+
+/** The tensors of a file in memory, checked, as f32. */
+export function gpt2Weights(st: Safetensors, cfg: Gpt2Config): Weights {
+  return new Map([...gpt2TensorNames(st, cfg)].map(([name, hub]) => [name, toFloat32(st.tensors.get(hub)!, st.file)]));
 }
 
 /** The weights as f16 storage keeps them (the matrices rounded to halves): a CPU reference's input. */

@@ -2,7 +2,6 @@
 // (config.json + params.safetensors) or a SAELens folder (cfg.json + sae_weights.safetensors).
 // Local files are listed, so the choice is made up front; a URL folder is probed, cfg.json first.
 import { EngineStateError, ModelFileError } from '../errors';
-import type { ReadFile } from '../model/load';
 import { parseSafetensors } from '../model/safetensors';
 import { parseSaeLensConfig, saeLensWeights, type SaeConfig, type SaeOverrides, type SaeWeights } from './formats';
 import { GS2_CONFIG, GS2_PARAMS, parseGemmaScope2 } from './gemma_scope2';
@@ -10,6 +9,9 @@ import { parseGemmaScopeNpz } from './npz';
 
 const FORMATS = 'An SAE folder holds cfg.json + sae_weights.safetensors (SAELens), config.json + params.safetensors (Gemma Scope 2) or params.npz (Gemma Scope).';
 const decoder = new TextDecoder();
+
+/** Reads one of the SAE's files whole; null when an optional one is absent. */
+export type ReadFile = (file: string, optional: boolean) => Promise<ArrayBuffer | null>;
 
 /**
  * listed: the names of the given files (local files), or null for a URL folder.

@@ -18,7 +18,8 @@ export type FileSource =
    * auth: a Hub access token, sent as a bearer header only to its origin (never in a URL).
    */
   | { kind: 'url'; baseUrl: string; cache?: boolean; auth?: HubAuth }
-  | { kind: 'files'; files: Record<string, ArrayBuffer> };
+  /** files: local File objects (read in slices, never whole) or bytes already in memory. */
+  | { kind: 'files'; files: Record<string, Blob | ArrayBuffer> };
 
 export type ModelSource = FileSource & {
   /** Names the model goes by (e.g. "gpt2", "gpt2-small"), checked against an SAE's model_name. */
@@ -91,6 +92,8 @@ export interface ModelInfo {
   loadMs: number;
   /** The tokenizer has a chat template: an instruct model, which chat (GenerateRequest.chat) can talk to. */
   chat?: boolean;
+  /** The SAE loaded with the model (load()'s third argument), or null. */
+  sae?: SaeInfo | null;
 }
 
 export interface GpuMemory {
@@ -166,7 +169,11 @@ export interface GenerateResult {
 }
 
 export interface EngineApi {
-  load(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  /**
+   * Loads a model, and with it an SAE when one is given. Nothing changes until both are built: a
+   * load that fails leaves the previous model and SAE in service.
+   */
+  load(source: ModelSource, onProgress?: (p: LoadProgress) => void, sae?: SaeSource | null): Promise<ModelInfo>;
   info(): Promise<ModelInfo | null>;
   /** GPU memory held by the model, its caches and the SAE. */
   memory(): Promise<GpuMemory | null>;

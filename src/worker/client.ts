@@ -1,7 +1,7 @@
 // The main-thread side: an EngineApi backed by the worker. Callbacks cross as comlink proxies;
 // errors arrive as Error objects whose `name` is the engine's error class.
 import * as Comlink from 'comlink';
-import type { EngineApi, GenerateEvent, GenerateRequest, LoadProgress, ModelSource } from './api';
+import type { EngineApi, GenerateEvent, GenerateRequest, LoadProgress, ModelSource, SaeSource } from './api';
 
 export interface EngineClient extends EngineApi {
   terminate(): void;
@@ -11,8 +11,8 @@ export function createEngineClient(): EngineClient {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'glassbox-engine' });
   const remote = Comlink.wrap<EngineApi>(worker);
   return {
-    load: (source: ModelSource, onProgress?: (p: LoadProgress) => void) =>
-      remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined),
+    load: (source: ModelSource, onProgress?: (p: LoadProgress) => void, sae?: SaeSource | null) =>
+      remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined, sae),
     info: () => remote.info(),
     memory: () => remote.memory(),
     tokenize: (text) => remote.tokenize(text),

@@ -2,13 +2,14 @@
 // generations. A plain class behind EngineApi, so tests drive it without a worker;
 // engine.worker.ts only exposes it.
 import * as Comlink from 'comlink';
-import { EngineStateError } from '../errors';
+import { EngineStateError, GpuOutOfMemory } from '../errors';
 import { readBuffer } from '../gpu/buffers';
 import { checkAlive, chooseWeightDtype, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
 import { saeGather } from '../kernels/sae_gather';
 import { generateStreams } from '../model/generate';
-import { parseModelConfig, readModelWeights, type ReadFile } from '../model/load';
+import type { WeightDtype } from '../gpu/f16';
+import { blameConfig, parseModelConfig, readModelWeights, type ModelConfig, type ModelWeights, type ReadFile } from '../model/load';
 import { checkFits, estimateGpuMemory } from '../model/memory';
 import type { Transformer } from '../model/transformer';
 import { checkSampling } from '../model/sampling';
@@ -16,7 +17,7 @@ import { TextTokenizer } from '../model/tokenizer';
 import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { steeringEntries } from '../sae/steering';
-import { readSourceFile, type OnBytes } from '../store/sources';
+import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import type {
   AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
   GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
@@ -55,7 +56,7 @@ export class Engine implements EngineApi {
     return run;
   }
 
-  async load(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+  async load(source: ModelSource, onProgress?: (p: LoadProgress) => void, saeSource?: SaeSource | null): Promise<ModelInfo> {
     return this.exclusive(async () => {
       const t0 = performance.now();
       const weightChoice = source.weights ?? 'auto';
@@ -68,32 +69,46 @@ export class Engine implements EngineApi {
       }
       const onBytes = fetchProgress(progress);
       const signal = (this.downloads = new AbortController()).signal;
-      const read: ReadFile = (file, optional) => readSourceFile(source, file, optional, onBytes, signal);
+      const read: ReadFile = (file, optional) => openSourceFile(source, file, optional, onBytes, signal);
+      const text = async (file: string, optional: boolean) => (await read(file, optional))?.text() ?? null;
       // config.json first (it is tiny): the memory estimate can refuse the model before its weights download
-      const config = parseModelConfig(decoder.decode((await read('config.json', false))!), 'config.json');
+      const configText = (await text('config.json', false))!;
+      let config: ModelConfig;
+      try {
+        config = parseModelConfig(configText, 'config.json');
+      } catch (e) {
+        throw source.kind === 'files' ? await blameConfig(e, configText, read) : e;
+      }
       const weightDtype = chooseWeightDtype(weightChoice, this.gpu.ctx.features);
       const deviceMemoryGB = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
       checkFits(estimateGpuMemory(config, weightDtype), { ...this.gpu.ctx, deviceMemoryGB }, 'This model', weightDtype);
-      // chat_template.jinja (newer repos keep the template there) is read from local folders only: over
-      // the network a missing optional file is asked for again at every offline reload
-      const [tokBuf, tokCfgBuf, templateBuf] = await Promise.all([
-        read('tokenizer.json', false), read('tokenizer_config.json', true), source.kind === 'files' ? read('chat_template.jinja', true) : null,
-      ]);
+      // newer repos keep the chat template in chat_template.jinja rather than tokenizer_config.json
+      const [tok, tokCfg, template] = await Promise.all([text('tokenizer.json', false), text('tokenizer_config.json', true), text('chat_template.jinja', true)]);
       const weights = await readModelWeights(config, read);
-      this.downloads = null;
       progress({ stage: 'parse', loaded: 0, total: 1 });
-      const tokenizer = TextTokenizer.fromJson(decoder.decode(tokBuf!), tokCfgBuf ? decoder.decode(tokCfgBuf) : null, templateBuf ? decoder.decode(templateBuf) : null);
+      const tokenizer = TextTokenizer.fromJson(tok!, tokCfg, template);
       progress({ stage: 'upload', loaded: 0, total: 1 });
+      // the previous model stays until the new one is built: a load that fails changes nothing
+      const gpu = this.gpu;
+      const model = await this.buildModel(weights, weightDtype);
+      this.downloads = null;
+      progress({ stage: 'compile', loaded: 0, total: 1 });
+      let sae: Awaited<ReturnType<Engine['buildSae']>> | null = null;
+      try {
+        await model.warm();
+        checkAlive(gpu.ctx);
+        // the SAE, when one comes with the model, is checked against the new model before either is swapped in
+        if (saeSource) sae = await this.buildSae(model, source.names ?? [], saeSource, onProgress);
+      } catch (e) {
+        model.destroy();
+        throw e;
+      }
       this.model?.destroy();
-      this.model = null;
+      this.model = model;
       this.analyzed = null;
       this.analyzedFresh = false;
-      const gpu = this.gpu;
-      const model = await withErrorScopes(gpu.ctx, 'uploading the model weights', () => weights.build(gpu, weightDtype));
-      progress({ stage: 'compile', loaded: 0, total: 1 });
-      await model.warm();
-      checkAlive(gpu.ctx);
-      this.model = model;
+      this.maxActs = null;
+      if (sae) this.attach(model, sae, saeSource!);
       this.tokenizer = tokenizer;
       this.modelNames = source.names ?? [];
       this.modelInfo = {
@@ -106,10 +121,49 @@ export class Engine implements EngineApi {
         weightChoice,
         loadMs: performance.now() - t0,
         chat: tokenizer.chatTemplate !== null,
+        sae: sae?.info ?? null,
       };
       progress({ stage: 'ready', loaded: 1, total: 1 });
       return this.modelInfo;
     });
+  }
+
+  /**
+   * Uploads the weights beside the current model. When that runs out of memory, the current model
+   * is freed to make room and the upload tried once more (the error then says it was unloaded).
+   */
+  private async buildModel(weights: ModelWeights, dtype: WeightDtype): Promise<Transformer> {
+    const gpu = this.gpu!;
+    const attempt = async () => {
+      let built: Transformer | null = null;
+      try {
+        return await withErrorScopes(gpu.ctx, 'uploading the model weights', async () => (built = await weights.build(gpu, dtype)));
+      } catch (e) {
+        (built as Transformer | null)?.destroy();
+        throw e;
+      }
+    };
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof GpuOutOfMemory) || !this.model) throw e;
+      this.dropModel();
+      try {
+        return await attempt();
+      } catch (again) {
+        if (again instanceof GpuOutOfMemory) throw new GpuOutOfMemory(`${again.message} The previous model was unloaded to make room; load it again from the picker.`);
+        throw again;
+      }
+    }
+  }
+
+  private dropModel(): void {
+    this.model?.destroy();
+    this.model = null;
+    this.tokenizer = null;
+    this.modelInfo = null;
+    this.analyzed = null;
+    this.analyzedFresh = false;
   }
 
   async info(): Promise<ModelInfo | null> {
@@ -136,25 +190,41 @@ export class Engine implements EngineApi {
   async loadSae(source: SaeSource, onProgress?: (p: LoadProgress) => void): Promise<SaeInfo> {
     return this.exclusive(async () => {
       const { model } = this.ready();
-      const onBytes = fetchProgress(onProgress);
-      const signal = (this.downloads = new AbortController()).signal;
-      // the format follows the files: params.npz, config.json + params.safetensors, or cfg.json + sae_weights.safetensors
-      const listed = source.kind === 'files' ? Object.keys(source.files) : (source.listing ?? null);
-      const read = (file: string, optional: boolean) => readSourceFile(source, file, optional, onBytes, signal);
-      const parsed = await readSae(read, listed, source.overrides, source.kind === 'url' ? source.baseUrl : '');
-      const warnings = checkSaeForModel(parsed.cfg, model.cfg, this.modelNames);
-      const topK = source.topK ?? 32;
-      if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
-      const gpu = this.gpu!;
       // the new SAE is built before the old one goes, so a refused SAE leaves the old in place
-      const sae = await withErrorScopes(gpu.ctx, 'uploading the SAE', () => new Sae(gpu, parsed.cfg, parsed.weights, model.weightDtype));
-      model.sae?.destroy();
-      model.attachSae(sae, topK);
-      this.maxActs = source.maxActivations ?? null;
-      this.analyzed = null;
-      this.analyzedFresh = false;
-      return { config: parsed.cfg, warnings };
+      const built = await this.buildSae(model, this.modelNames, source, onProgress);
+      this.attach(model, built, source);
+      return built.info;
     });
+  }
+
+  /** Reads and checks an SAE for `model` and uploads it, without attaching it. */
+  private async buildSae(model: Transformer, modelNames: string[], source: SaeSource, onProgress?: (p: LoadProgress) => void) {
+    const onBytes = fetchProgress(onProgress);
+    const signal = (this.downloads = new AbortController()).signal;
+    // the format follows the files: params.npz, config.json + params.safetensors, or cfg.json + sae_weights.safetensors
+    const listed = source.kind === 'files' ? Object.keys(source.files) : (source.listing ?? null);
+    const read = (file: string, optional: boolean) => readSourceFile(source, file, optional, onBytes, signal);
+    const parsed = await readSae(read, listed, source.overrides, source.kind === 'url' ? source.baseUrl : '');
+    const warnings = checkSaeForModel(parsed.cfg, model.cfg, modelNames);
+    const topK = source.topK ?? 32;
+    if (!(Number.isInteger(topK) && topK >= 1 && topK <= 64)) throw new EngineStateError(`topK must be 1..64, got ${topK}`);
+    const gpu = this.gpu!;
+    let sae: Sae | null = null;
+    try {
+      await withErrorScopes(gpu.ctx, 'uploading the SAE', () => (sae = new Sae(gpu, parsed.cfg, parsed.weights, model.weightDtype)));
+    } catch (e) {
+      (sae as Sae | null)?.destroy();
+      throw e;
+    }
+    return { sae: sae!, topK, info: { config: parsed.cfg, warnings } satisfies SaeInfo };
+  }
+
+  private attach(model: Transformer, built: { sae: Sae; topK: number }, source: SaeSource): void {
+    model.sae?.destroy();
+    model.attachSae(built.sae, built.topK);
+    this.maxActs = source.maxActivations ?? null;
+    this.analyzed = null;
+    this.analyzedFresh = false;
   }
 
   async unloadSae(): Promise<void> {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { parseSafetensors } from '../../src/model/safetensors';
 import { randomGpt2Files } from '../helpers/random_model';
 import { randomSaeLensFiles } from '../helpers/random_sae';
 import { BYTE_TOKENIZER_CONFIG, BYTE_TOKENIZER_VOCAB, EOT_ID, byteTokenizerJson } from '../helpers/byte_tokenizer';
@@ -24,6 +25,12 @@ beforeAll(async () => {
     'tokenizer.json': byteTokenizerJson(),
     'tokenizer_config.json': BYTE_TOKENIZER_CONFIG,
   });
+  // the same model with a NaN in wte, and with a config whose n_embd the weights do not have
+  const nan = tiny.safetensors.slice();
+  const wte = parseSafetensors(nan.buffer, 'model.safetensors').tensors.get('wte.weight')!;
+  new DataView(nan.buffer).setFloat32(wte.begin + 4 * (2 * 96 + 7), NaN, true);
+  writeFolder(dir, 'nan-model', { 'config.json': JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID }), 'model.safetensors': nan, 'tokenizer.json': byteTokenizerJson() });
+  writeFolder(dir, 'mismatched-model', { 'config.json': JSON.stringify({ ...JSON.parse(tiny.config), n_embd: 128, n_head: 5 }), 'model.safetensors': tiny.safetensors, 'tokenizer.json': byteTokenizerJson() });
   writeFolder(dir, 'my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
   writeFolder(dir, 'wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
   browser = await launch();
@@ -62,6 +69,55 @@ describe('local files', () => {
       const now = await page.getByTestId('feature-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-feature-id'))));
       return now.length > 0 && now.every((id) => id < 128);
     }, { timeout: 30_000 }).toBe(true);
+    await page.context().close();
+  });
+
+  it('a model folder that fails to load changes nothing: the bundled model, its SAE and the prompt stay in service', async () => {
+    const page = await openApp(browser, `${base}?prompt=${encodeURIComponent('the sea')}&steer=5c2`);
+    await ready(page);
+    const status = page.getByTestId('model-status');
+    const picker = page.getByTestId('model-picker');
+    const banner = page.getByTestId('error-banner');
+    const rows = () => page.getByTestId('feature-row').count();
+    await expect.poll(rows, { timeout: 60_000 }).toBeGreaterThan(0);
+    for (const [folder, error, detail] of [
+      ['nan-model', 'ModelFileError', /wte\.weight.*NaN at \[2, 7\]/],
+      ['mismatched-model', 'ModelConfigError', /n_embd.*is 128 but model\.safetensors's wte\.weight is \[\d+,96\].*different models/],
+    ] as const) {
+      await page.getByTestId('open-models').click();
+      await picker.getByText('Model folder').locator('input').setInputFiles(join(dir, folder));
+      await expect.poll(() => banner.getAttribute('data-error'), { timeout: 60_000 }).toMatch(new RegExp(error));
+      expect(await banner.textContent()).toMatch(detail);
+      await expect.poll(() => page.getByTestId('kept-model').textContent()).toMatch(/glassbox-mini is still loaded/);
+      await expect.poll(() => status.textContent()).toMatch(/ready.*glassbox-mini/s);
+      expect(page.url()).toContain('steer=5c2');
+      // still working: the token strip follows typing, features come, Generate is enabled
+      await page.getByTestId('prompt-input').fill(`the sea ${folder}`);
+      await expect.poll(async () => (await page.getByTestId('token').allTextContents()).join('').replaceAll('·', ' '), { timeout: 30_000 }).toBe(`the sea ${folder}`);
+      expect(await rows()).toBeGreaterThan(0);
+      expect(await page.getByTestId('generate').isEnabled()).toBe(true);
+    }
+    await shot(page, '13-failed-load-kept');
+    // retrying means picking the files again; dismissing clears the banner
+    await banner.getByRole('button', { name: 'Pick the files again' }).click();
+    await expect.poll(() => picker.isVisible()).toBe(true);
+    await picker.getByRole('button', { name: 'close' }).click();
+    await banner.getByRole('button', { name: 'Dismiss' }).click();
+    await expect.poll(() => banner.count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('a link made with a local model asks for the folder again, keeping the prompt and steering', async () => {
+    const page = await openApp(browser, `${base}?prompt=${encodeURIComponent('from a link')}&model=local&steer=3a1.5`);
+    const picker = page.getByTestId('model-picker');
+    await expect.poll(() => picker.getByTestId('picker-notice').textContent(), { timeout: 30_000 }).toMatch(/local files.*Pick its folder again/);
+    expect(await page.getByTestId('prompt-input').inputValue()).toBe('from a link');
+    await shot(page, '14-local-link');
+    await picker.getByText('Model folder').locator('input').setInputFiles(join(dir, 'my-model'));
+    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 60_000 }).toMatch(/ready.*local/s);
+    expect(await page.getByTestId('error-banner').count()).toBe(0);
+    expect(await page.getByTestId('prompt-input').inputValue()).toBe('from a link');
+    expect(page.url()).toContain('steer=3a1.5');
     await page.context().close();
   });
 });

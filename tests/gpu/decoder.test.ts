@@ -5,14 +5,14 @@
 // GPU sampling; for Gemma also from the bf16 file the Hub ships. Both launch shapes.
 import { describe, expect, it } from 'vitest';
 import { Decoder } from '../../src/model/decoder';
-import { parseDecoderConfig, type DecoderConfig } from '../../src/model/decoder_config';
-import { decoderTensors } from '../../src/model/decoder_prep';
-import { decoderTensorNames } from '../../src/model/decoder_weights';
+import type { DecoderConfig } from '../../src/model/decoder_config';
+import type { Gpu } from '../../src/gpu/gpu';
 import { GpuSampler } from '../../src/model/gpu_sampler';
 import { parseSafetensors, toFloat32 } from '../../src/model/safetensors';
 import { parseGpt2Config } from '../../src/model/config';
 import { Gpt2 } from '../../src/model/gpt2';
 import { gpt2Weights } from '../../src/model/weights';
+import { buildFromFiles } from '../helpers/load_model';
 import { compare } from '../util';
 import { ADAPTER_CLASSES, getGpu } from './gpu';
 
@@ -31,12 +31,12 @@ async function get(url: string): Promise<ArrayBuffer> {
   return r.arrayBuffer();
 }
 
-async function load(family: string, file = 'model.safetensors'): Promise<{ cfg: DecoderConfig; ref: Reference; tensors: ReturnType<typeof decoderTensors> }> {
-  const cfg = parseDecoderConfig(new TextDecoder().decode(await get(`${dir(family)}config.json`)));
+/** The fixture's model through the engine's loader (streamed from a Blob), and its reference. */
+async function load(gpu: Gpu, family: string, file = 'model.safetensors'): Promise<{ cfg: DecoderConfig; ref: Reference; model: Decoder }> {
   const ref = JSON.parse(new TextDecoder().decode(await get(`${dir(family)}reference.json`))) as Reference;
-  const st = parseSafetensors(await get(`${dir(family)}${file}`), file);
-  const names = decoderTensorNames(cfg, st.tensors.keys(), file);
-  return { cfg, ref, tensors: decoderTensors(cfg, (n) => toFloat32(st.tensors.get(names.get(n)!.hub)!, file)) };
+  const files = { 'config.json': await get(`${dir(family)}config.json`), 'model.safetensors': await get(`${dir(family)}${file}`) };
+  const { config, model } = await buildFromFiles(gpu, files);
+  return { cfg: config as DecoderConfig, ref, model: model as Decoder };
 }
 
 /** max |got - ref| over max |ref|: the issue's yardstick for logits. */
@@ -53,8 +53,7 @@ for (const cls of ADAPTER_CLASSES) {
     for (const family of ['gemma3', 'gemma2', 'llama', 'qwen3']) {
       it(`${family}: logits, every resid_pre / resid_post, and greedy ids through the KV cache`, async () => {
         const gpu = await getGpu(cls);
-        const { cfg, ref, tensors } = await load(family);
-        const model = new Decoder(gpu, cfg, tensors);
+        const { cfg, ref, model } = await load(gpu, family);
         await model.warm();
         const L = cfg.nLayers;
         const hooks = Array.from({ length: L }, (_, l) => [`blocks.${l}.hook_resid_pre`, `blocks.${l}.hook_resid_post`]).flat();
@@ -93,8 +92,7 @@ describe('decoder from bf16 checkpoints', () => {
   for (const family of ['gemma3', 'gemma2']) {
     it(`${family}: model.bf16.safetensors within bf16 rounding of the f32 reference`, async () => {
       const gpu = await getGpu();
-      const { cfg, ref, tensors } = await load(family, 'model.bf16.safetensors');
-      const model = new Decoder(gpu, cfg, tensors);
+      const { ref, model } = await load(gpu, family, 'model.bf16.safetensors');
       const res = await model.forward(ref.input_ids, { logits: 'all' });
       const err = relToMax(res.logits, flat(ref.logits));
       console.log(`[glassbox] ${family} bf16: max |logit diff| / max |logit| = ${err.toExponential(2)}`);

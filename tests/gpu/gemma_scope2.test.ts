@@ -7,9 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/worker/engine';
 import { Decoder } from '../../src/model/decoder';
 import { parseDecoderConfig } from '../../src/model/decoder_config';
-import { decoderTensors } from '../../src/model/decoder_prep';
-import { decoderTensorNames } from '../../src/model/decoder_weights';
-import { parseSafetensors, toFloat32 } from '../../src/model/safetensors';
 import { readF32 } from '../../src/gpu/buffers';
 import { saeRef } from '../../src/reference/sae';
 import { parseGemmaScope2 } from '../../src/sae/gemma_scope2';
@@ -17,6 +14,7 @@ import { Sae } from '../../src/sae/sae';
 import type { SteeringEntry } from '../../src/kernels/steer';
 import { byteTokenizerJson } from '../helpers/byte_tokenizer';
 import { randomGemmaScope2Files, type RandomGemmaScope2Spec } from '../helpers/random_sae';
+import { buildFromFiles } from '../helpers/load_model';
 import { expectClose, expectTopkClose } from '../util';
 import { getGpu } from './gpu';
 
@@ -84,9 +82,7 @@ describe('steering a Gemma Scope 2 SAE on the Gemma 3 decoder', () => {
   it('clamping a feature to its current value, or adding 0, leaves the logits bit for bit; a real add moves them', async () => {
     const gpu = await getGpu();
     const cfg = parseDecoderConfig(new TextDecoder().decode(await get('config.json')));
-    const st = parseSafetensors(await get('model.safetensors'), 'model.safetensors');
-    const names = decoderTensorNames(cfg, st.tensors.keys(), 'model.safetensors');
-    const model = new Decoder(gpu, cfg, decoderTensors(cfg, (n) => toFloat32(st.tensors.get(names.get(n)!.hub)!, 'model.safetensors')));
+    const { model } = await buildFromFiles(gpu, { 'config.json': await get('config.json'), 'model.safetensors': await get('model.safetensors') });
     const sae = parse(randomGemmaScope2Files(SPEC));
     model.attachSae(new Sae(gpu, sae.cfg, sae.weights), K);
     const ids = [2, 116, 104, 101, 32, 115, 101, 97];

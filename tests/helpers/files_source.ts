@@ -6,7 +6,7 @@ const enc = new TextEncoder();
 const buf = (b: Uint8Array | string): ArrayBuffer => (typeof b === 'string' ? enc.encode(b) : b).slice().buffer as ArrayBuffer;
 
 /** A random 2-layer model with the byte tokenizer, as the files a model folder holds. */
-export function randomModelSource(seed = 1, nCtx = 48): ModelSource & { kind: 'files' } {
+export function randomModelSource(seed = 1, nCtx = 48): ModelSource & { kind: 'files'; files: Record<string, ArrayBuffer> } {
   const m = randomGpt2Files({ nLayers: 2, dModel: 96, nHeads: 3, vocab: BYTE_TOKENIZER_VOCAB, nCtx, seed });
   const config = JSON.stringify({ ...JSON.parse(m.config), bos_token_id: EOT_ID, eos_token_id: EOT_ID });
   return {

@@ -6,9 +6,10 @@ import type { GpuMemory, LoadProgress, ModelInfo, SaeInfo, SaeSource, ModelSourc
 import { MODELS, SAES, saeListing } from '../../store/catalog';
 import { formatRepoRef, hubAuth, hubEndpoint, hubFolderUrl, parseRepoId, type RepoRef } from '../../store/hub';
 import { loadLabels, saveLabels, type Labels } from '../../store/labels';
-import type { FeatureCatalog } from './features.svelte';
+import { FeatureCatalog } from './features.svelte';
 
-export type Status = 'loading' | 'ready' | 'error';
+/** idle: nothing loaded and nothing loading (a link that named local files waits for them). */
+export type Status = 'idle' | 'loading' | 'ready' | 'error';
 
 const WEIGHTS_SETTING = 'glassbox-weights';
 const savedWeights = (): WeightChoice => {
@@ -22,7 +23,7 @@ export type ModelChoice =
   | { kind: 'hub'; modelId: string; saeId: string }
   /** Any supported model repo by id (owner/name[/folder][@revision]), as from_pretrained loads it. */
   | { kind: 'repo'; ref: RepoRef }
-  | { kind: 'local'; name: string; model: Record<string, ArrayBuffer>; sae: Record<string, ArrayBuffer> | null; hook?: string };
+  | { kind: 'local'; name: string; model: Record<string, Blob | ArrayBuffer>; sae: Record<string, Blob | ArrayBuffer> | null; hook?: string };
 
 export class EngineState {
   status = $state<Status>('loading');
@@ -110,19 +111,18 @@ export class EngineState {
     this.status = 'loading';
     this.error = null;
     this.choice = c;
-    // the worker replaces its model only once the new one is downloaded and parsed
-    let replaced = false;
     try {
       const src = this.sources(c);
       const onProgress = (p: LoadProgress) => (this.progress = p);
-      const info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress);
-      replaced = true;
+      // feature data first, and the SAE with the model: nothing changes until all of it is in hand
+      const features = src.features ? await FeatureCatalog.fetchIndex(src.features) : null;
+      const maxActivations = features ? Float32Array.from(features.summaries, (f) => f.maxAct) : undefined;
+      const info = await this.engine.load({ ...src.model, weights: this.weights }, onProgress, src.sae ? { ...src.sae, maxActivations } : null);
       this.info = info;
-      this.sae = null;
+      this.sae = info.sae ?? null;
       this.localSae = false;
       this.catalog.reset();
-      if (src.features) await this.catalog.load(src.features);
-      this.sae = src.sae ? await this.engine.loadSae({ ...src.sae, maxActivations: src.features ? this.catalog.maxActs() : undefined }, onProgress) : null;
+      if (features) this.catalog.apply(features);
       const cached = this.labelKey ? await loadLabels(this.labelKey).catch(() => null) : null;
       if (cached) this.catalog.addLabels(cached);
       this.memory = await this.engine.memory();
@@ -130,18 +130,15 @@ export class EngineState {
       return true;
     } catch (e) {
       this.fail(e);
-      // refused before the weights came (no token, too large) or cancelled: the worker still holds the previous model
-      const kept = ['DownloadCancelled', 'HubAuthError', 'ModelTooLargeError'].includes((e as Error)?.name);
-      if (!kept || !(before || replaced)) {
+      // a failed load changes nothing in the worker: the previous model and SAE stay in service, and
+      // the banner says what failed (unless the device was lost, or the model was unloaded for room)
+      const held = await this.engine.info().catch(() => null);
+      if (!before || !held || (e as Error)?.name === 'GpuDeviceLost') {
         this.status = 'error';
         return false;
       }
-      // The model download leaves the previous model and SAE in service, untouched; the SAE
-      // download leaves the new model running without an SAE. The banner offers to retry or resume.
-      if (!replaced && before) {
-        this.choice = before.choice;
-        this.localSae = before.localSae;
-      }
+      this.choice = before.choice;
+      this.localSae = before.localSae;
       this.memory = await this.engine.memory();
       this.status = 'ready';
       return false;

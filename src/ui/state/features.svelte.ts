@@ -30,6 +30,13 @@ export interface FeatureDetail {
   neighbours: Array<[number, number]>;
 }
 
+export interface FeatureIndex {
+  baseUrl: string;
+  shardSize: number;
+  summaries: FeatureSummary[];
+  tokens: string[];
+}
+
 export class FeatureCatalog {
   summaries = $state.raw<FeatureSummary[]>([]);
   tokens = $state.raw<string[]>([]);
@@ -77,15 +84,23 @@ export class FeatureCatalog {
     return this.imported.size;
   }
 
-  async load(baseUrl: string): Promise<void> {
-    this.baseUrl = baseUrl.replace(/\/?$/, '/');
+  /** Fetches a model's feature data (index and tokens) without changing the catalog. */
+  static async fetchIndex(baseUrl: string): Promise<FeatureIndex> {
+    const base = baseUrl.replace(/\/?$/, '/');
     const [index, tokens] = await Promise.all([
-      fetch(`${this.baseUrl}index.json`).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`features/index.json: HTTP ${r.status}`)))),
-      fetch(`${this.baseUrl}tokens.json`).then((r) => (r.ok ? r.json() : [])),
+      fetch(`${base}index.json`).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`features/index.json: HTTP ${r.status}`)))),
+      fetch(`${base}tokens.json`).then((r) => (r.ok ? r.json() : [])),
     ]);
-    this.shardSize = index.shard_size;
-    this.summaries = (index.features as Array<[string, number, number]>).map(([label, maxAct, density], id) => ({ id, label, maxAct, density }));
-    this.tokens = tokens;
+    const summaries = (index.features as Array<[string, number, number]>).map(([label, maxAct, density], id) => ({ id, label, maxAct, density }));
+    return { baseUrl: base, shardSize: index.shard_size, summaries, tokens };
+  }
+
+  /** Shows fetched feature data (after reset()). */
+  apply(f: FeatureIndex): void {
+    this.baseUrl = f.baseUrl;
+    this.shardSize = f.shardSize;
+    this.summaries = f.summaries;
+    this.tokens = f.tokens;
     this.loaded = true;
   }
 
