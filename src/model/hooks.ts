@@ -1,11 +1,12 @@
 // TransformerLens hook names for the residual stream.
+import { EngineStateError } from '../errors';
 export type HookKind = 'hook_resid_pre' | 'hook_resid_mid' | 'hook_resid_post';
 export type HookName = `blocks.${number}.${HookKind}`;
 
 export function parseHook(name: string, nLayers: number): { layer: number; kind: HookKind } {
   const m = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_mid|hook_resid_post)$/.exec(name);
-  if (!m) throw new Error(`Unknown hook "${name}": use blocks.L.hook_resid_pre, hook_resid_mid or hook_resid_post`);
+  if (!m) throw new EngineStateError(`Unknown hook "${name}": use blocks.L.hook_resid_pre, hook_resid_mid or hook_resid_post`);
   const layer = Number(m[1]);
-  if (layer >= nLayers) throw new Error(`Hook "${name}": the model has layers 0..${nLayers - 1}`);
+  if (layer >= nLayers) throw new EngineStateError(`Hook "${name}": the model has layers 0..${nLayers - 1}`);
   return { layer, kind: m[2] as HookKind };
 }

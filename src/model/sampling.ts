@@ -1,6 +1,7 @@
 // Next-token sampling on the CPU from the last position's logits (V floats, the only thing read
 // back per decode step). temperature 0 is greedy; top-k and top-p (nucleus) narrow the
 // candidates; a seeded Rng makes the same seed give the same tokens.
+import { EngineStateError, NonFiniteError } from '../errors';
 import type { Rng } from './rng';
 
 export interface SamplingOptions {
@@ -19,12 +20,18 @@ export function argmax(x: ArrayLike<number>): number {
 }
 
 export function checkSampling(s: SamplingOptions): void {
-  if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`temperature must be >= 0, got ${s.temperature}`);
-  if (!(Number.isInteger(s.topK) && s.topK >= 0)) throw new RangeError(`topK must be an integer >= 0, got ${s.topK}`);
-  if (!(s.topP > 0 && s.topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${s.topP}`);
+  if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new EngineStateError(`temperature must be >= 0, got ${s.temperature}`);
+  if (!(Number.isInteger(s.topK) && s.topK >= 0)) throw new EngineStateError(`topK must be an integer >= 0, got ${s.topK}`);
+  if (!(s.topP > 0 && s.topP <= 1)) throw new EngineStateError(`topP must be in (0, 1], got ${s.topP}`);
 }
 
 export function sample(logits: ArrayLike<number>, s: SamplingOptions, rng: Rng): number {
+  // a NaN or +Inf leaves no distribution to draw from (top-p would keep no candidate at all)
+  for (let i = 0; i < logits.length; i++) {
+    if (logits[i] !== logits[i] || logits[i] === Infinity) {
+      throw new NonFiniteError(`The logits hold ${logits[i]} (token ${i}), so no token can be sampled. Lower the steering strength or reload the model.`);
+    }
+  }
   if (s.temperature === 0) return argmax(logits);
   const V = logits.length;
   // Candidates sorted by logit, best first (ties by id, so the order is deterministic).

@@ -5,6 +5,7 @@
 import { createBuffer, readBuffer, type GpuTensor } from '../gpu/buffers';
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
+import { NonFiniteError } from '../errors';
 import { parseSample, type SampledToken } from '../kernels/sample';
 import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
@@ -260,6 +261,7 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
       };
     }
     if (sampler) result.sampled = parseSample(buf, sampler.topN, plan.sampleAt);
+    checkFinite(result, T, plan.R);
     return result;
   }
 
@@ -285,5 +287,23 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
     this.sampleLogits?.destroy();
     for (const b of [this.resid, this.ids, ...this.activations()]) b.destroy();
     for (const t of this.weights()) for (const p of t.parts) p.buffer.destroy();
+  }
+}
+
+/**
+ * A NaN or an infinity in what a forward read back is a typed error that says where it appeared.
+ * hooks and SAE errors have T rows; the logits the last R.
+ */
+function checkFinite(r: ForwardResult, T: number, R: number): void {
+  const arrays: Array<[string, Float32Array, number]> = Object.entries(r.hooks).map(([h, a]) => [h, a, T]);
+  if (R) arrays.push(['the logits', r.logits, R]);
+  if (r.sae) arrays.push(['the SAE error', r.sae.err, T]);
+  for (const [what, a, rows] of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v - v === 0) continue;
+      const token = T - rows + Math.floor(i / (a.length / rows));
+      throw new NonFiniteError(`The forward pass produced ${v} in ${what} at token ${token}: the activations overflowed. Lower the steering strength, or load the weights as f32.`);
+    }
   }
 }

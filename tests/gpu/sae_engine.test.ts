@@ -180,6 +180,12 @@ describe('Engine: steered generation and SAE compatibility', () => {
     expect(both.steered!.ids).not.toEqual(both.baseline.ids);
     expect(streams.slice(0, 4)).toEqual(['baseline', 'steered', 'baseline', 'steered']);
     await expect(engine.generate({ ...req, steering: [{ feature: S, mode: 'clamp', value: 1, unit: 'absolute' }] }, () => {})).rejects.toThrow(/features 0\.\.299/);
+    // a strength that overflows f32 is a typed error under every sampling setting; the engine carries on
+    const huge = [{ feature: 3, mode: 'add' as const, value: 3e38, unit: 'absolute' as const }];
+    for (const sampling of [{ temperature: 0, topK: 0, topP: 1 }, { temperature: 0.8, topK: 40, topP: 0.95 }]) {
+      await expect(engine.generate({ ...req, sampling, steering: huge }, () => {})).rejects.toMatchObject({ name: 'NonFiniteError' });
+    }
+    expect((await engine.generate(req, () => {})).baseline.ids).toEqual(plain.baseline.ids);
     await engine.dispose();
   });
 

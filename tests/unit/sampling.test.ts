@@ -47,5 +47,17 @@ describe('sampling', () => {
     expect(() => checkSampling({ temperature: -1, topK: 0, topP: 1 })).toThrow(/temperature/);
     expect(() => checkSampling({ temperature: 1, topK: 1.5, topP: 1 })).toThrow(/topK/);
     expect(() => checkSampling({ temperature: 1, topK: 0, topP: 0 })).toThrow(/topP/);
+    expect(() => checkSampling({ temperature: NaN, topK: 0, topP: 1 })).toThrow(expect.objectContaining({ name: 'EngineStateError' }));
+  });
+
+  it('NaN or +Inf logits are a NonFiniteError under every setting, never an empty candidate set; -Inf is a masked token', () => {
+    const settings = [{ temperature: 0, topK: 0, topP: 1 }, { temperature: 0.8, topK: 40, topP: 0.95 }, { temperature: 1, topK: 0, topP: 0.5 }];
+    for (const bad of [NaN, Infinity]) {
+      for (const s of settings) {
+        const l = Float32Array.from([0.1, bad, -2, 3]);
+        expect(() => sample(l, s, new Rng(1))).toThrow(expect.objectContaining({ name: 'NonFiniteError', message: expect.stringMatching(/token 1/) }));
+      }
+    }
+    for (const s of settings) expect(sample(Float32Array.from([-Infinity, 2, -Infinity]), s, new Rng(2))).toBe(1);
   });
 });
