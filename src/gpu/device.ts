@@ -36,6 +36,8 @@ export interface GpuContext {
   /** The first fatal error (lost device, out of memory); every later call rethrows it. */
   fatal: Error | null;
   onFatal: ((err: Error) => void) | null;
+  /** Set by disposeDevice(): its own destroy() is not a loss. */
+  disposed?: boolean;
 }
 
 const NO_WEBGPU_HELP =
@@ -109,8 +111,8 @@ export async function requestGpu(
     ctx.onFatal?.(err);
   };
   void device.lost.then((info) => {
-    if (info.reason === 'destroyed') return;
-    fail(new GpuDeviceLost(`The GPU device was lost (${info.message || info.reason}). Reload the model to continue; your prompt and settings are kept.`));
+    if (ctx.disposed) return;
+    fail(new GpuDeviceLost(`The GPU device was lost (${info.message || info.reason}).`));
   });
   device.addEventListener('uncapturederror', (ev) => {
     const error = (ev as GPUUncapturedErrorEvent).error;
@@ -121,6 +123,21 @@ export async function requestGpu(
     }
   });
   return ctx;
+}
+
+/** Destroys the device on purpose (not a loss). */
+export function disposeDevice(ctx: GpuContext): void {
+  ctx.disposed = true;
+  ctx.device.destroy();
+}
+
+/**
+ * After a call failed: the device's loss as a GpuDeviceLost when the device was lost (a failed
+ * readback often reports first, so wait briefly for the lost promise), else null.
+ */
+export async function lostError(ctx: GpuContext): Promise<Error | null> {
+  const lost = await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
+  return lost && !ctx.disposed ? ctx.fatal : null;
 }
 
 /** Rethrows the context's fatal error, if any. Call at every engine entry point. */

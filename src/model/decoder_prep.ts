@@ -3,7 +3,7 @@
 // layout), so each nn.Linear weight [out, in] is transposed here, and projections that read the
 // same input are fused: q, k and v into one (C, (NH + 2 NKV) HS), gate and up into one (C, 2F).
 import type { DecoderConfig } from './decoder_config';
-import { computed, type TensorRows } from './upload';
+import { computed, type TensorRows } from './tensor_rows';
 
 /** a (rows, cols) row-major, transposed to (cols, rows). */
 export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {

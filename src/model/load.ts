@@ -12,7 +12,8 @@ import { checkDecoderShapes, decoderTensorNames } from './decoder_weights';
 import { Gpt2 } from './gpt2';
 import { openSafetensors, type SafetensorsFile, type TensorMeta } from './safetensors';
 import type { Transformer } from './transformer';
-import { checkedRows, uploadAll, type TensorRows } from './upload';
+import type { TensorRows } from './tensor_rows';
+import { checkedRows, uploadAll } from './upload';
 import { gpt2TensorNames, storedDtype } from './weights';
 
 export type ModelConfig = Gpt2Config | DecoderConfig;

@@ -58,12 +58,11 @@ export async function openSourceFile(
   const url = source.baseUrl.replace(/\/?$/, '/') + file;
   const get = async (): Promise<Blob> => {
     if (!source.cache) return fetchWithProgress(url, file, onBytes, signal, source.auth);
-    const got: Blob | ArrayBuffer = await cachedDownload(url, file, {
+    return cachedDownload(url, file, {
       signal,
       auth: source.auth,
       onProgress: (p) => onBytes?.(file, p.loaded, p.total, { bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, fromCache: p.fromCache }),
     });
-    return got instanceof Blob ? got : new Blob([got]);
   };
   if (!optional) return get();
   // an optional file the server said was absent is not asked for again (offline reloads send nothing)

@@ -187,6 +187,10 @@ export interface EngineApi {
   featureActivations(features: number[]): Promise<FeatureActivations>;
   /** Streams events through onEvent; resolves when generation ends (also when cancelled). */
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
+  /** After GpuDeviceLost: a new device, with the model and SAE in service reloaded from the cache or the same files. */
+  recover(onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  /** Destroys the GPU device as a driver reset would: for tests, and the page's debug handle. */
+  loseDevice(): Promise<void>;
   /** Stops the running generation after its current token, and any download in progress. */
   cancel(): Promise<void>;
   dispose(): Promise<void>;

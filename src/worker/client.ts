@@ -22,6 +22,8 @@ export function createEngineClient(): EngineClient {
     analyze: (req) => remote.analyze(req),
     featureActivations: (features) => remote.featureActivations(features),
     generate: (req: GenerateRequest, onEvent: (e: GenerateEvent) => void) => remote.generate(req, Comlink.proxy(onEvent)),
+    recover: (onProgress) => remote.recover(onProgress ? Comlink.proxy(onProgress) : undefined),
+    loseDevice: () => remote.loseDevice(),
     cancel: () => remote.cancel(),
     dispose: () => remote.dispose(),
     terminate: () => {

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { EngineStateError, GpuOutOfMemory } from '../errors';
 import { readBuffer } from '../gpu/buffers';
-import { checkAlive, chooseWeightDtype, requestGpu, withErrorScopes } from '../gpu/device';
+import { checkAlive, chooseWeightDtype, disposeDevice, lostError, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
 import { saeGather } from '../kernels/sae_gather';
 import { generateStreams } from '../model/generate';
@@ -49,11 +49,42 @@ export class Engine implements EngineApi {
 
   constructor(private readonly gpuFactory = requestGpu) {}
 
-  /** Runs GPU work one call at a time: forward passes share buffers and KV caches. */
+  /**
+   * Runs GPU work one call at a time: forward passes share buffers and KV caches. A call that
+   * fails because the device was lost (a readback of a destroyed device fails first) reports the
+   * loss, as a GpuDeviceLost, whatever error surfaced.
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.busy.then(fn, fn);
+    const guarded = async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw (this.gpu && (await lostError(this.gpu.ctx))) || e;
+      }
+    };
+    const run = this.busy.then(guarded, guarded);
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /** The sources of the model and SAE in service, to reload them after a device loss. */
+  private loaded: { model: ModelSource; sae: SaeSource | null } | null = null;
+
+  /**
+   * After a lost device: a new device, and the model and SAE in service reloaded from where they
+   * came (the download cache, the same local files), with no network for cached downloads.
+   */
+  async recover(onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    const last = this.loaded;
+    if (!last) throw new EngineStateError('Nothing was loaded, so there is nothing to recover: load a model.');
+    if (this.gpu && !this.gpu.ctx.fatal) return this.modelInfo!; // alive: nothing to do
+    this.model = null; // its buffers went with the device
+    return this.load(last.model, onProgress, last.sae);
+  }
+
+  /** Destroys the device as a driver reset would (for tests and the debug handle). */
+  async loseDevice(): Promise<void> {
+    this.gpu?.device.destroy();
   }
 
   async load(source: ModelSource, onProgress?: (p: LoadProgress) => void, saeSource?: SaeSource | null): Promise<ModelInfo> {
@@ -109,6 +140,7 @@ export class Engine implements EngineApi {
       this.analyzedFresh = false;
       this.maxActs = null;
       if (sae) this.attach(model, sae, saeSource!);
+      this.loaded = { model: source, sae: saeSource ?? null };
       this.tokenizer = tokenizer;
       this.modelNames = source.names ?? [];
       this.modelInfo = {
@@ -193,6 +225,7 @@ export class Engine implements EngineApi {
       // the new SAE is built before the old one goes, so a refused SAE leaves the old in place
       const built = await this.buildSae(model, this.modelNames, source, onProgress);
       this.attach(model, built, source);
+      if (this.loaded) this.loaded.sae = source;
       return built.info;
     });
   }
@@ -232,6 +265,7 @@ export class Engine implements EngineApi {
       const { model } = this.ready();
       model.sae?.destroy();
       model.attachSae(null);
+      if (this.loaded) this.loaded.sae = null;
       this.analyzed = null;
       this.analyzedFresh = false;
     });
@@ -375,7 +409,7 @@ export class Engine implements EngineApi {
       this.model?.sae?.destroy();
       this.model?.destroy();
       this.model = null;
-      this.gpu?.device.destroy();
+      if (this.gpu) disposeDevice(this.gpu.ctx);
       this.gpu = null;
     });
   }

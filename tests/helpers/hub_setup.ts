@@ -38,7 +38,7 @@ export default async function setup(project: TestProject) {
   const hub = new HubServer();
   const tiny = randomGpt2Files({ nLayers: 2, dModel: 96, nHeads: 3, vocab: BYTE_TOKENIZER_VOCAB, nCtx: 48, seed: 31 });
   const tinyCfg = JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID, eos_token_id: EOT_ID });
-  for (const repo of ['test/tiny-gpt2', 'test/tiny-gpt2-resume', 'test/tiny-gpt2-cancel']) {
+  for (const repo of ['test/tiny-gpt2', 'test/tiny-gpt2-resume', 'test/tiny-gpt2-cancel', 'test/tiny-gpt2-lost']) {
     hub.add(repo, 'config.json', tinyCfg);
     hub.add(repo, 'model.safetensors', tiny.safetensors);
     hub.add(repo, 'tokenizer.json', byteTokenizerJson());

@@ -162,12 +162,37 @@ export class EngineState {
     this.memory = await this.engine.memory();
   }
 
-  /** Shows the error; a lost or exhausted device also takes the model out of service. */
+  /** Called once a lost device was recovered (the app reruns the analysis). */
+  onRecovered: (() => void) | null = null;
+  private recovering = false;
+
+  /** Shows the error; an exhausted device takes the model out of service, a lost one is recovered. */
   fail(e: unknown): void {
     const err = e as Error;
     this.error = { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
-    if (['GpuDeviceLost', 'GpuOutOfMemory'].includes(this.error.name)) this.status = 'error';
+    if (this.error.name === 'GpuOutOfMemory') this.status = 'error';
+    if (this.error.name === 'GpuDeviceLost') void this.recover(this.error.message);
   }
+
+  /** A new device, and the model and SAE reloaded from the cache; the prompt, steering and settings are untouched. */
+  private async recover(why: string): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
+    this.status = 'loading';
+    try {
+      this.info = await this.engine.recover((p) => (this.progress = p));
+      this.memory = await this.engine.memory();
+      this.status = 'ready';
+      this.error = { name: 'GpuDeviceLost', message: `${why} Glassbox took a new device and reloaded the model${this.sae ? ' and SAE' : ''}; your prompt, steering and settings are kept.` };
+      this.onRecovered?.();
+    } catch (e) {
+      this.error = { name: (e as Error)?.name ?? 'Error', message: `${why} Reloading on a new device failed too: ${(e as Error)?.message ?? e}` };
+      this.status = 'error';
+    } finally {
+      this.recovering = false;
+    }
+  }
+
 }
 
 /** The choice a URL's model/sae parameters name. */
