@@ -4,10 +4,12 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 
 import { chromiumArgs, chromiumPath } from './tools/chromium.mjs';
+import { contentSecurityPolicy } from './tools/csp.ts';
 import { precacheManifest } from './tools/precache.ts';
 
 export default defineConfig({
-  plugins: [svelte(), precacheManifest()],
+  // contentSecurityPolicy: the built app's CSP (a <meta>, and a header from `vite preview`); see tools/csp.ts
+  plugins: [svelte(), precacheManifest(), contentSecurityPolicy()],
   worker: { format: 'es' },
   server: { fs: { allow: ['.'] } },
   test: {

@@ -112,7 +112,7 @@ export async function requestGpu(
   };
   void device.lost.then((info) => {
     if (ctx.disposed) return;
-    fail(new GpuDeviceLost(`The GPU device was lost (${info.message || info.reason}).`));
+    fail(new GpuDeviceLost(`The GPU device was lost (${(info.message || info.reason).replace(/\.$/, "")}).`));
   });
   device.addEventListener('uncapturederror', (ev) => {
     const error = (ev as GPUUncapturedErrorEvent).error;

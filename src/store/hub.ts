@@ -1,7 +1,7 @@
 // The Hugging Face Hub's file layout, with a configurable endpoint (like HF_ENDPOINT): a
 // `?hub=` URL parameter, then a saved setting, then huggingface.co. Mirrors and tests use it.
 // Gated repos (Gemma) need an access token: kept in this origin's localStorage only, sent as
-// `Authorization: Bearer` only to the endpoint's own origin, never in a URL, a link or a message.
+// `Authorization: Bearer` only to the origin it was saved for, never in a URL, a link or a message.
 import { HubAuthError } from '../errors';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -19,15 +19,35 @@ export function saveHubEndpoint(endpoint: string | null): void {
   else localStorage.removeItem(SETTING);
 }
 
-/** The saved access token, or null. */
-export function hubToken(): string | null {
-  return globalThis.localStorage?.getItem(TOKEN_SETTING) || null;
+/**
+ * The saved access token, when it was saved for `endpoint`'s origin; else null. A token is bound
+ * to the endpoint it was typed for, so a link with another ?hub= never receives it.
+ */
+export function hubToken(endpoint = hubEndpoint()): string | null {
+  const raw = globalThis.localStorage?.getItem(TOKEN_SETTING);
+  if (!raw) return null;
+  let saved: { token?: unknown; origin?: unknown };
+  try {
+    saved = JSON.parse(raw);
+  } catch {
+    saved = { token: raw, origin: DEFAULT_HUB }; // saved before tokens were bound to an origin
+  }
+  return typeof saved.token === 'string' && saved.origin === originOf(endpoint) ? saved.token : null;
 }
 
-export function saveHubToken(token: string | null): void {
+/** Saves the token for `endpoint`'s origin only (the endpoint in use when it is typed). */
+export function saveHubToken(token: string | null, endpoint = hubEndpoint()): void {
   const t = token?.trim();
-  if (t) localStorage.setItem(TOKEN_SETTING, t);
+  if (t) localStorage.setItem(TOKEN_SETTING, JSON.stringify({ token: t, origin: originOf(endpoint) }));
   else localStorage.removeItem(TOKEN_SETTING);
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 /** A token and the one origin it may be sent to (the Hub endpoint's). Travels to the worker in a source. */
@@ -36,8 +56,8 @@ export interface HubAuth {
   origin: string;
 }
 
-/** The auth for downloads from `endpoint`, when a token is saved. */
-export function hubAuth(endpoint: string, token = hubToken()): HubAuth | undefined {
+/** The auth for downloads from `endpoint`, when a token is saved for it. */
+export function hubAuth(endpoint: string, token = hubToken(endpoint)): HubAuth | undefined {
   return token ? { token, origin: new URL(endpoint).origin } : undefined;
 }
 

@@ -189,6 +189,8 @@ export interface EngineApi {
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
   /** After GpuDeviceLost: a new device, with the model and SAE in service reloaded from the cache or the same files. */
   recover(onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  /** onLost is called when the browser reports the device lost, also between calls. */
+  watchDeviceLoss(onLost: (message: string) => void): Promise<void>;
   /** Destroys the GPU device as a driver reset would: for tests, and the page's debug handle. */
   loseDevice(): Promise<void>;
   /** Stops the running generation after its current token, and any download in progress. */

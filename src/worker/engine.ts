@@ -2,7 +2,7 @@
 // generations. A plain class behind EngineApi, so tests drive it without a worker;
 // engine.worker.ts only exposes it.
 import * as Comlink from 'comlink';
-import { EngineStateError, GpuOutOfMemory } from '../errors';
+import { EngineStateError, GpuDeviceLost, GpuOutOfMemory } from '../errors';
 import { readBuffer } from '../gpu/buffers';
 import { checkAlive, chooseWeightDtype, disposeDevice, lostError, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
@@ -82,6 +82,13 @@ export class Engine implements EngineApi {
     return this.load(last.model, onProgress, last.sae);
   }
 
+  private onLost: ((message: string) => void) | null = null;
+
+  /** Calls back when the browser reports the device lost, between calls too (the UI recovers at once). */
+  async watchDeviceLoss(onLost: (message: string) => void): Promise<void> {
+    this.onLost = onLost;
+  }
+
   /** Destroys the device as a driver reset would (for tests and the debug handle). */
   async loseDevice(): Promise<void> {
     this.gpu?.device.destroy();
@@ -97,6 +104,9 @@ export class Engine implements EngineApi {
       if (!this.gpu || this.gpu.ctx.fatal) {
         this.model = null;
         this.gpu = new Gpu(await this.gpuFactory());
+        this.gpu.ctx.onFatal = (err) => {
+          if (err instanceof GpuDeviceLost) this.onLost?.(err.message);
+        };
       }
       const onBytes = fetchProgress(progress);
       const signal = (this.downloads = new AbortController()).signal;

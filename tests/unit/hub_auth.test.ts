@@ -2,7 +2,7 @@
 // and a 401/403 is a HubAuthError that says what to do; the estimate refuses a model the adapter
 // cannot hold, before its weights download; the Gemma catalog entries with their sizes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, hubAuth, parseRepoId, formatRepoRef } from '../../src/store/hub';
+import { authHeaders, hubAuth, hubEndpoint, hubToken, parseRepoId, formatRepoRef, saveHubToken } from '../../src/store/hub';
 import { readSourceFile } from '../../src/store/sources';
 import { MODELS, SAES, catalogEstimate, saeListing, totalBytes } from '../../src/store/catalog';
 import { checkFits, estimateGpuMemory } from '../../src/model/memory';
@@ -103,5 +103,32 @@ describe('Gemma catalog', () => {
     expect(totalBytes(g2.files) / 1e9).toBeCloseTo(10.47, 1);
     expect(catalogEstimate(g2, 'f16').total / 2 ** 30).toBeCloseTo(5.6, 1);
     expect(catalogEstimate(MODELS[1], 'f16').weights / 1e6).toBeCloseTo(536, -1);
+  });
+});
+
+describe('the saved token', () => {
+  it('is bound to the endpoint it was saved for: a link with another ?hub= never gets it', () => {
+    const store = new Map<string, string>();
+    const ls = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) };
+    const g = globalThis as { localStorage?: unknown };
+    const saved = g.localStorage;
+    g.localStorage = ls;
+    try {
+      saveHubToken('hf_mine', 'https://huggingface.co');
+      expect(hubToken('https://huggingface.co')).toBe('hf_mine');
+      expect(hubAuth('https://huggingface.co')?.token).toBe('hf_mine');
+      expect(hubToken('http://attacker.example')).toBeNull();
+      expect(hubAuth('http://attacker.example')).toBeUndefined();
+      expect(hubAuth(hubEndpoint('?hub=http://attacker.example'))).toBeUndefined();
+      expect([...store.values()].join()).not.toMatch(/attacker/);
+      // a token saved before tokens were bound (a bare string) belongs to huggingface.co
+      store.set('glassbox-hub-token', 'hf_old');
+      expect(hubToken('https://huggingface.co')).toBe('hf_old');
+      expect(hubToken('http://mirror.example')).toBeNull();
+      saveHubToken(null);
+      expect(hubToken('https://huggingface.co')).toBeNull();
+    } finally {
+      g.localStorage = saved;
+    }
   });
 });

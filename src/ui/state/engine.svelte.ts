@@ -68,7 +68,8 @@ export class EngineState {
 
   private sources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
     if (c.kind === 'bundled') {
-      const root = `${import.meta.env.BASE_URL}models/${c.id}/`;
+      // absolute: the engine's worker runs from a blob: URL, against which a path does not resolve
+      const root = new URL(`${import.meta.env.BASE_URL}models/${c.id}/`, location.href).href;
       return {
         model: { kind: 'url', baseUrl: root, names: [c.id] },
         sae: { kind: 'url', baseUrl: `${root}sae/${c.hook}/` },
@@ -165,6 +166,11 @@ export class EngineState {
   /** Called once a lost device was recovered (the app reruns the analysis). */
   onRecovered: (() => void) | null = null;
   private recovering = false;
+
+  /** Recovers as soon as the browser reports the device lost, not only at the next call. */
+  watchDeviceLoss(): void {
+    void this.engine.watchDeviceLoss((message) => this.fail(Object.assign(new Error(message), { name: 'GpuDeviceLost' })));
+  }
 
   /** Shows the error; an exhausted device takes the model out of service, a lost one is recovered. */
   fail(e: unknown): void {
