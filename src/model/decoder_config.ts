@@ -9,7 +9,9 @@
 // Gemma 3 wrapper's text_config is written as a diff against Gemma3TextConfig's defaults, so
 // there they apply.
 import { ModelConfigError } from '../errors';
+import { MAX_LAYERS } from './config';
 import { parseConfigObject } from './json';
+import { showJson } from './show_json';
 
 /** Longest context a decoder runs with by default: the KV cache and RoPE tables are sized by it (decoder.ts). */
 export const DECODER_MAX_CONTEXT = 2048;
@@ -94,13 +96,13 @@ class Fields {
   int(field: string, fallback?: number): number {
     const v = this.get(field) ?? fallback;
     if (v === undefined) this.fail(field, 'is missing; config.json must give it');
-    if (!Number.isInteger(v) || (v as number) <= 0) this.fail(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) this.fail(field, `must be a positive integer, got ${showJson(v)}`);
     return v as number;
   }
   num(field: string, fallback?: number): number {
     const v = this.get(field) ?? fallback;
     if (v === undefined) this.fail(field, 'is missing; config.json must give it');
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) this.fail(field, `must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) this.fail(field, `must be a positive number, got ${showJson(v)}`);
     return v;
   }
   /** A positive number, or 0 for an explicit null (None: feature off); `fallback` when absent. */
@@ -110,7 +112,7 @@ class Fields {
   }
   bool(field: string, fallback: boolean): boolean {
     const v = this.get(field) ?? fallback;
-    if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${showJson(v)}`);
     return v;
   }
   /** Token ids: an id, a list of them (eos_token_id) or null; `fallback` when absent. */
@@ -118,12 +120,12 @@ class Fields {
     if (!(field in this.raw)) return fallback;
     const v = this.raw[field];
     const list = v === null ? [] : Array.isArray(v) && many ? v : [v];
-    if (!list.every((x) => Number.isInteger(x) && x >= 0)) this.fail(field, `must be a token id${many ? ' or a list of them' : ''}, got ${JSON.stringify(v)}`);
+    if (!list.every((x) => Number.isSafeInteger(x) && x >= 0)) this.fail(field, `must be a token id${many ? ' or a list of them' : ''}, got ${showJson(v)}`);
     return list as number[];
   }
   obj(field: string): Json | undefined {
     const v = this.get(field);
-    if (v !== undefined && !isObj(v)) this.fail(field, `must be an object, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !isObj(v)) this.fail(field, `must be an object, got ${showJson(v)}`);
     return v as Json | undefined;
   }
   sub(field: string): Fields {
@@ -141,7 +143,7 @@ function ropeSpec(r: Fields, theta: number, maxPos: number): RopeSpec {
   const typeField = r.has('rope_type') ? 'rope_type' : 'type';
   const type = r.get(typeField) ?? 'default';
   if (type !== 'default' && type !== 'linear' && type !== 'llama3') {
-    r.fail(typeField, `is ${JSON.stringify(type)}; Glassbox supports the RoPE types default, linear and llama3`);
+    r.fail(typeField, `is ${showJson(type)}; Glassbox supports the RoPE types default, linear and llama3`);
   }
   if (r.has('partial_rotary_factor') && r.get('partial_rotary_factor') !== 1) r.fail('partial_rotary_factor', 'must be 1: Glassbox rotates the whole head');
   const spec: RopeSpec = { theta: r.num('rope_theta', theta), type };
@@ -170,17 +172,18 @@ export function parseDecoderConfig(text: string, file = 'config.json'): DecoderC
   const hfModelType = raw.model_type;
   const family = typeof hfModelType === 'string' && Object.hasOwn(FAMILIES, hfModelType) ? FAMILIES[hfModelType] : undefined;
   if (!family) {
-    top.fail('model_type', `is ${JSON.stringify(hfModelType)}; Glassbox runs gemma3_text, gemma3 (its text model), gemma2, llama and qwen3 here (gpt2 has its own loader)`);
+    top.fail('model_type', `is ${showJson(hfModelType)}; Glassbox runs gemma3_text, gemma3 (its text model), gemma2, llama and qwen3 here (gpt2 has its own loader)`);
   }
   if (top.has('quantization_config')) top.fail('quantization_config', 'is set: quantized checkpoints are not supported; use the bf16/f32 weights');
   const wrapper = hfModelType === 'gemma3';
   const f: Fields = wrapper ? top.sub('text_config') : top;
-  if (wrapper && f.has('model_type') && f.get('model_type') !== 'gemma3_text') f.fail('model_type', `is ${JSON.stringify(f.get('model_type'))}; expected "gemma3_text"`);
+  if (wrapper && f.has('model_type') && f.get('model_type') !== 'gemma3_text') f.fail('model_type', `is ${showJson(f.get('model_type'))}; expected "gemma3_text"`);
   const gemma = family === 'gemma3' || family === 'gemma2';
   const dim = (field: string) => f.int(field, wrapper ? (GEMMA3_DIMS[field] as number) : undefined);
 
   const dModel = dim('hidden_size');
   const nLayers = dim('num_hidden_layers');
+  if (nLayers > MAX_LAYERS) f.fail('num_hidden_layers', `${nLayers} layers is more than Glassbox loads (${MAX_LAYERS}); is config.json corrupt?`);
   const nHeads = dim('num_attention_heads');
   // num_key_value_heads: Gemma 4; Qwen 3 32 when absent (its class default, whatever NH is) but NH
   // when null; Llama NH.
@@ -195,7 +198,7 @@ export function parseDecoderConfig(text: string, file = 'config.json'): DecoderC
   const actField = gemma ? 'hidden_activation' : 'hidden_act'; // Gemma ignores hidden_act
   const actName = f.get(actField) ?? (gemma ? 'gelu_pytorch_tanh' : 'silu');
   const act = typeof actName === 'string' && Object.hasOwn(ACTS, actName) ? ACTS[actName] : undefined;
-  if (!act) f.fail(actField, `is ${JSON.stringify(actName)}; Glassbox supports gelu_pytorch_tanh (and gelu_new, gelu_fast) and silu`);
+  if (!act) f.fail(actField, `is ${showJson(actName)}; Glassbox supports gelu_pytorch_tanh (and gelu_new, gelu_fast) and silu`);
 
   if (gemma && f.get('use_bidirectional_attention')) f.fail('use_bidirectional_attention', 'is true (an encoder such as EmbeddingGemma); Glassbox runs causal decoders');
   for (const g of [top, f]) if (g.has('partial_rotary_factor') && g.get('partial_rotary_factor') !== 1) g.fail('partial_rotary_factor', 'must be 1: Glassbox rotates the whole head');
@@ -240,12 +243,12 @@ export function parseDecoderConfig(text: string, file = 'config.json'): DecoderC
     for (let i = 0; i < nLayers; i++) types.push(derived(i) ? 'sliding_attention' : 'full_attention');
   } else {
     if (!Array.isArray(layerTypes) || layerTypes.length !== nLayers) {
-      f.fail('layer_types', `must list one type per layer (${nLayers}), got ${JSON.stringify(layerTypes)}`);
+      f.fail('layer_types', `must list one type per layer (${nLayers}), got ${showJson(layerTypes)}`);
     }
     for (const t of layerTypes) {
       const type = t === 'attention' ? 'full_attention' : t; // 5.x remaps the legacy name
       if (type !== 'full_attention' && type !== 'sliding_attention') {
-        f.fail('layer_types', `has ${JSON.stringify(t)}; Glassbox supports full_attention and sliding_attention`);
+        f.fail('layer_types', `has ${showJson(t)}; Glassbox supports full_attention and sliding_attention`);
       }
       types.push(type);
     }

@@ -11,6 +11,7 @@ import { decoderTensors } from './decoder_prep';
 import { checkDecoderShapes, decoderTensorNames } from './decoder_weights';
 import { Gpt2 } from './gpt2';
 import { openSafetensors, type SafetensorsFile, type TensorMeta } from './safetensors';
+import { showJson } from './show_json';
 import type { Transformer } from './transformer';
 import type { TensorRows } from './tensor_rows';
 import { checkedRows, uploadAll } from './upload';
@@ -105,7 +106,7 @@ export function parseShardIndex(buf: ArrayBuffer): string[] {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new ModelFileError(SHARD_INDEX, 'has no weight_map object naming each tensor\'s shard.');
   const files = [...new Set(Object.values(map as Record<string, unknown>))];
   const bad = files.find((f) => typeof f !== 'string' || !/^[\w.-]+\.safetensors$/.test(f));
-  if (bad !== undefined) throw new ModelFileError(SHARD_INDEX, `names a shard ${JSON.stringify(bad)} that is not a .safetensors file in the same folder.`);
+  if (bad !== undefined) throw new ModelFileError(SHARD_INDEX, `names a shard ${showJson(bad)} that is not a .safetensors file in the same folder.`);
   if (files.length === 0) throw new ModelFileError(SHARD_INDEX, 'weight_map is empty: it names no shard.');
   return files as string[];
 }

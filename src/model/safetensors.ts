@@ -4,6 +4,7 @@
 // names the file and, when known, the tensor.
 import { ModelFileError } from '../errors';
 import { fromHalfBits } from '../gpu/f16';
+import { showJson } from './show_json';
 
 export type Dtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8';
 const BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1 };
@@ -62,22 +63,23 @@ function parseHeader(json: Uint8Array, size: number, file: string): SafetensorsH
   const spans: Array<[number, number, string]> = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string'))) fail('__metadata__ is not a map of strings');
       metadata = (raw ?? {}) as Record<string, string>;
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail('entry is not an object', name);
     const dtype = e.dtype as Dtype;
-    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) fail(`unknown dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(BYTES).join(', ')}`, name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) fail(`unknown dtype ${showJson(e.dtype)}; supported: ${Object.keys(BYTES).join(', ')}`, name);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad shape ${JSON.stringify(shape)}`, name);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad shape ${showJson(shape)}`, name);
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad data_offsets ${JSON.stringify(offs)}`, name);
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`bad data_offsets ${showJson(offs)}`, name);
     const [begin, end] = offs as [number, number];
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin) fail(`data_offsets [${begin}, ${end}] end before they begin`, name);
     if (end > dataLen) fail(`data_offsets [${begin}, ${end}] run past the ${dataLen} data bytes (truncated file?)`, name);
-    if (end - begin !== numel * BYTES[dtype]) fail(`data_offsets span ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${numel * BYTES[dtype]}`, name);
+    if (end - begin !== numel * BYTES[dtype]) fail(`data_offsets span ${end - begin} bytes but shape ${showJson(shape)} of ${dtype} needs ${numel * BYTES[dtype]}`, name);
     spans.push([begin, end, name]);
     tensors.set(name, { name, dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }

@@ -7,6 +7,26 @@ import { chatTemplateOf, endOfTurnToken, noChatTemplate, renderChat, type ChatMe
 const tokenText = (v: unknown): string | null =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : null;
 
+const PROBE = 'Hello world, the ship 42 été 🌊\n';
+
+const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The ids the library hands out unchecked: every vocabulary and added token's must be a token id. */
+function checkIds(json: { model?: unknown; added_tokens?: unknown }): void {
+  const fail = (what: string): never => {
+    throw new ModelFileError('tokenizer.json', `${what}; re-download the model`);
+  };
+  const vocab = (json.model as { vocab?: unknown }).vocab;
+  if (Array.isArray(vocab)) {
+    // Unigram: [piece, log probability] pairs
+    if (!vocab.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isFinite(e[1]))) fail('has a Unigram vocab entry that is not a [piece, score] pair');
+  } else if (typeof vocab === 'object' && vocab !== null) {
+    if (!Object.values(vocab).every(isId)) fail('has a vocab entry whose id is not a token id');
+  }
+  const added = json.added_tokens ?? [];
+  if (!Array.isArray(added) || !added.every((t) => typeof t?.content === 'string' && isId(t?.id))) fail('has an added token without a string content and a token id');
+}
+
 export class TextTokenizer {
   /** tokenizer_config.json's bos_token / eos_token, as text. */
   readonly bosToken: string | null;
@@ -42,11 +62,18 @@ export class TextTokenizer {
     };
     const json = parse(tokenizerJson, 'tokenizer.json') as { model?: unknown };
     if (!json.model) throw new ModelFileError('tokenizer.json', 'has no "model" section; this is not a Hugging Face tokenizer.json');
+    checkIds(json);
     const config = (configJson ? parse(configJson, 'tokenizer_config.json') : {}) as Record<string, unknown>;
     try {
-      return new TextTokenizer(new Tokenizer(json, config), config, templateFile);
+      const tok = new TextTokenizer(new Tokenizer(json, config), config, templateFile);
+      // The library builds from malformed sections without complaint and fails on first use (a
+      // post-processor's template a number, say): try it once here, so the error names the file.
+      const ids = tok.encode(PROBE);
+      if (!ids.every(isId)) throw new Error(`it gives no token id for part of ${JSON.stringify(PROBE)} (a vocabulary without an unk_token or byte fallback?)`);
+      tok.decode(ids);
+      return tok;
     } catch (e) {
-      throw new ModelFileError('tokenizer.json', `could not be loaded: ${(e as Error).message}`);
+      throw new ModelFileError('tokenizer.json', `could not be loaded: ${(e as Error)?.message ?? String(e)}`);
     }
   }
 

@@ -6,6 +6,7 @@ import type { SaeArchitecture } from '../kernels/sae_encode';
 import type { NormalizeActivations } from '../kernels/sae_norm';
 import { toFloat32, type Safetensors } from '../model/safetensors';
 import { parseConfigObject } from '../model/json';
+import { showJson } from '../model/show_json';
 
 export interface SaeConfig {
   architecture: SaeArchitecture;
@@ -37,9 +38,13 @@ const NORMS: NormalizeActivations[] = ['none', 'constant_norm_rescale', 'layer_n
 export function parseSaeLensConfig(text: string, file = 'cfg.json', overrides: SaeOverrides = {}): SaeConfig {
   const raw = parseConfigObject(text, file, 'Re-download the SAE.');
   // v6 nests model-side fields under "metadata"; earlier versions keep them at the top level.
-  const meta = { ...raw, ...((raw.metadata ?? raw.meta ?? {}) as Record<string, unknown>) };
+  const nested = raw.metadata ?? raw.meta ?? {};
+  if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) {
+    throw new ModelConfigError(file, `must be an object, got ${showJson(nested)}`, raw.metadata != null ? 'metadata' : 'meta');
+  }
+  const meta = { ...raw, ...(nested as Record<string, unknown>) };
   const int = (field: string, v: unknown) => {
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new ModelConfigError(file, `must be a positive integer, got ${JSON.stringify(v)}`, field);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new ModelConfigError(file, `must be a positive integer, got ${showJson(v)}`, field);
     return v as number;
   };
   const dIn = int('d_in', raw.d_in);
@@ -53,10 +58,10 @@ export function parseSaeLensConfig(text: string, file = 'cfg.json', overrides: S
     const kwargs = (raw.activation_fn_kwargs ?? {}) as Record<string, unknown>;
     k = int('k', raw.k ?? kwargs.k ?? 100);
   } else if (fnStr && fnStr !== 'relu') {
-    throw new SaeCompatibilityError(`${file}: activation_fn "${fnStr}" is not supported (relu and topk are).`);
+    throw new SaeCompatibilityError(`${file}: activation_fn ${showJson(fnStr)} is not supported (relu and topk are).`);
   }
   if (!ARCHS.includes(architecture as SaeArchitecture)) {
-    throw new ModelConfigError(file, `"${architecture}" is not supported; use one of ${ARCHS.join(', ')}`, 'architecture');
+    throw new ModelConfigError(file, `${showJson(architecture)} is not supported; use one of ${ARCHS.join(', ')}`, 'architecture');
   }
   if (raw.rescale_acts_by_decoder_norm === true) {
     throw new SaeCompatibilityError(`${file}: rescale_acts_by_decoder_norm is not supported yet.`);
@@ -67,12 +72,16 @@ export function parseSaeLensConfig(text: string, file = 'cfg.json', overrides: S
   if (norm === true) norm = 'expected_average_only_in';
   if (norm === false || norm === null) norm = 'none';
   if (!NORMS.includes(norm as NormalizeActivations)) {
-    throw new ModelConfigError(file, `"${norm}" is not supported; use one of ${NORMS.join(', ')}`, 'normalize_activations');
+    throw new ModelConfigError(file, `${showJson(norm)} is not supported; use one of ${NORMS.join(', ')}`, 'normalize_activations');
   }
 
   const hookName = overrides.hookName ?? ((meta.hook_name ?? meta.hook_point) as string | undefined);
   if (typeof hookName !== 'string') throw new ModelConfigError(file, 'is missing; the SAE must say where it reads the model', 'hook_name');
   const kwargs = (meta.model_from_pretrained_kwargs ?? {}) as Record<string, unknown>;
+  const scale = raw.norm_scaling_factor;
+  if (scale != null && (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale))) {
+    throw new ModelConfigError(file, `must be a positive number, got ${showJson(scale)}`, 'norm_scaling_factor');
+  }
   return {
     architecture: architecture as SaeArchitecture,
     dIn,
@@ -80,7 +89,7 @@ export function parseSaeLensConfig(text: string, file = 'cfg.json', overrides: S
     k,
     applyBDecToInput: raw.apply_b_dec_to_input === undefined ? true : Boolean(raw.apply_b_dec_to_input),
     normalizeActivations: norm as NormalizeActivations,
-    normScalingFactor: overrides.normScalingFactor ?? (typeof raw.norm_scaling_factor === 'number' ? raw.norm_scaling_factor : null),
+    normScalingFactor: overrides.normScalingFactor ?? (scale as number | null | undefined) ?? null,
     hookName,
     modelName: typeof meta.model_name === 'string' ? meta.model_name : null,
     centerWritingWeights: overrides.centerWritingWeights ?? kwargs.center_writing_weights === true,

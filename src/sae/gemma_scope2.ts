@@ -15,6 +15,7 @@ import { ModelConfigError, ModelFileError, SaeCompatibilityError } from '../erro
 import { parseSafetensors, toFloat32, type TensorInfo } from '../model/safetensors';
 import { saeTensorShapes, type SaeConfig, type SaeOverrides, type SaeWeights } from './formats';
 import { parseConfigObject } from '../model/json';
+import { showJson } from '../model/show_json';
 
 export const GS2_CONFIG = 'config.json';
 export const GS2_PARAMS = 'params.safetensors';
@@ -25,7 +26,7 @@ const SUPPORTED = 'Glassbox runs Gemma Scope 2 SAEs on the residual stream: the 
 function hfSite(point: string): { layer: number; site: 'resid_post' | 'attn_out' | 'mlp_out' | 'mlp_in' | null } | null {
   // "model.layers.L..." (Gemma 3 1B / 270M) or "model.language_model.layers.L..." (the multimodal sizes)
   const m = /^(?:[A-Za-z_]+\.)*layers\.(\d+)\.(.+)$/.exec(point);
-  if (!m) return null;
+  if (!m || !Number.isSafeInteger(Number(m[1]))) return null;
   const rest = m[2];
   const site =
     rest === 'output' ? 'resid_post'
@@ -43,13 +44,13 @@ function hookOf(raw: Record<string, unknown>, file: string, folder: string): str
   const point = raw.hf_hook_point_in;
   if (point === undefined || point === null) {
     const m = /(?:^|\/)resid_post(?:_all)?\/layer_(\d+)_/.exec(folder);
-    if (m) return `blocks.${m[1]}.hook_resid_post`;
+    if (m && Number.isSafeInteger(Number(m[1]))) return `blocks.${Number(m[1])}.hook_resid_post`;
     throw new ModelConfigError(file, 'is missing, and the folder name (resid_post/layer_L_...) does not give the layer either; pass overrides.hookName', 'hf_hook_point_in');
   }
-  if (typeof point !== 'string') throw new ModelConfigError(file, `must be a module path like "model.layers.12.output", got ${JSON.stringify(point)}`, 'hf_hook_point_in');
+  if (typeof point !== 'string') throw new ModelConfigError(file, `must be a module path like "model.layers.12.output", got ${showJson(point)}`, 'hf_hook_point_in');
   const out = raw.hf_hook_point_out;
   if (out !== undefined && out !== null && out !== point) {
-    throw new ModelConfigError(file, `is "${out}" but the SAE reads "${point}": this maps one site to another (a transcoder). ${SUPPORTED}`, 'hf_hook_point_out');
+    throw new ModelConfigError(file, `is ${showJson(out)} but the SAE reads "${point}": this maps one site to another (a transcoder). ${SUPPORTED}`, 'hf_hook_point_out');
   }
   const s = hfSite(point);
   if (s?.site === 'resid_post') return `blocks.${s.layer}.hook_resid_post`;
@@ -63,7 +64,7 @@ export function parseGemmaScope2Config(text: string, file = GS2_CONFIG, override
   const type = raw.type ?? 'sae';
   if (type !== 'sae') {
     const kinds: Record<string, string> = { transcoder: 'a transcoder', clt: 'a cross-layer transcoder', crosscoder: 'a crosscoder' };
-    const what = typeof type === 'string' && kinds[type] ? kinds[type] : `of type ${JSON.stringify(type)}`;
+    const what = typeof type === 'string' && Object.hasOwn(kinds, type) ? kinds[type] : `of type ${showJson(type)}`;
     throw new ModelConfigError(file, `says this is ${what}, not an SAE. ${SUPPORTED}`, 'type');
   }
   if (raw.affine_connection === true) {
@@ -71,11 +72,11 @@ export function parseGemmaScope2Config(text: string, file = GS2_CONFIG, override
   }
   const arch = raw.architecture ?? 'jump_relu';
   if (arch !== 'jump_relu' && arch !== 'jumprelu') {
-    throw new ModelConfigError(file, `"${arch}" is not supported; Gemma Scope 2 SAEs are "jump_relu"`, 'architecture');
+    throw new ModelConfigError(file, `${showJson(arch)} is not supported; Gemma Scope 2 SAEs are "jump_relu"`, 'architecture');
   }
   let dSae = 0;
   if (raw.width !== undefined) {
-    if (!Number.isInteger(raw.width) || (raw.width as number) <= 0) throw new ModelConfigError(file, `must be a positive integer, got ${JSON.stringify(raw.width)}`, 'width');
+    if (!Number.isSafeInteger(raw.width) || (raw.width as number) <= 0) throw new ModelConfigError(file, `must be a positive integer, got ${showJson(raw.width)}`, 'width');
     dSae = raw.width as number;
   }
   return {
@@ -106,6 +107,7 @@ export function gemmaScope2Weights(buffer: ArrayBuffer, config: SaeConfig, file 
   if (!enc) throw new ModelFileError(file, `is missing; a Gemma Scope 2 SAE holds w_enc, w_dec, b_enc, b_dec and threshold (found: ${[...st.tensors.keys()].join(', ') || 'none'})`, 'w_enc');
   if (enc.shape.length !== 2) throw new ModelFileError(file, `has shape [${enc.shape}]; it must be 2-D, (d_in, d_sae)`, 'w_enc');
   const [dIn, dSae] = enc.shape;
+  if (!(dIn > 0 && dSae > 0)) throw new ModelFileError(file, `has shape [${enc.shape}]: d_in and d_sae must be positive`, 'w_enc');
   if (config.dSae && config.dSae !== dSae) {
     throw new ModelFileError(file, `has shape [${enc.shape}] but config.json says width ${config.dSae}`, 'w_enc');
   }

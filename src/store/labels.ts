@@ -10,15 +10,34 @@ export type Labels = Map<number, string>;
 const CACHE = 'glassbox-labels-v1';
 const cacheUrl = (saeKey: string) => `/__labels/${encodeURIComponent(saeKey)}`;
 
-export function parseLabelExport(bytes: Uint8Array, file: string): Labels {
-  let data = bytes;
-  if (data[0] === 0x1f && data[1] === 0x8b) {
-    try {
-      data = gunzipSync(data);
-    } catch (e) {
-      throw new ModelFileError(file, `is gzipped but does not decompress (${(e as Error).message}). Download it again.`);
-    }
+/** Deflate's largest expansion: about 1032 bytes out per compressed byte. */
+const MAX_INFLATE_RATIO = 1032;
+
+/**
+ * The gzip's content. fflate's gunzipSync allocates the size the last 4 bytes claim (up to 4 GiB
+ * from a 20-byte file) and silently cuts a longer stream to it, so the claim is checked against
+ * what deflate can give first, and the output against the claim after (one spare byte shows a
+ * stream that runs long).
+ */
+function gunzip(data: Uint8Array, file: string): Uint8Array {
+  const fail = (why: string): never => {
+    throw new ModelFileError(file, `is gzipped but does not decompress (${why}). Download it again.`);
+  };
+  if (data.length < 18) fail('it is shorter than a gzip header and trailer');
+  const size = new DataView(data.buffer, data.byteOffset + data.length - 4, 4).getUint32(0, true);
+  if (size > MAX_INFLATE_RATIO * data.length + 1024) fail(`its trailer claims ${size} bytes, more than ${data.length} compressed bytes can hold`);
+  let out: Uint8Array;
+  try {
+    out = gunzipSync(data, { out: new Uint8Array(size + 1) });
+  } catch (e) {
+    return fail((e as Error).message);
   }
+  if (out.length !== size) fail(`it inflates to ${out.length > size ? `more than ${size}` : out.length} bytes, not the ${size} its trailer says`);
+  return out;
+}
+
+export function parseLabelExport(bytes: Uint8Array, file: string): Labels {
+  const data = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzip(bytes, file) : bytes;
   const text = new TextDecoder().decode(data).trim();
   let rows: unknown[];
   try {
@@ -36,10 +55,12 @@ export function parseLabelExport(bytes: Uint8Array, file: string): Labels {
   if (!Array.isArray(rows)) throw new ModelFileError(file, 'has no list of explanations: expected an array of {index, description}.');
   const labels: Labels = new Map();
   for (const r of rows as Array<Record<string, unknown>>) {
-    const id = Number(r?.index ?? r?.featureIndex ?? r?.feature);
+    const raw = r?.index ?? r?.featureIndex ?? r?.feature;
+    // a number, or a string of digits; Number() of anything else coerces ("" is 0; a nested array's toString overflows the stack)
+    const id = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
     const text = r?.description ?? r?.explanation;
     // several explanations of one feature: keep the first
-    if (Number.isInteger(id) && id >= 0 && typeof text === 'string' && text.trim() && !labels.has(id)) labels.set(id, text.trim());
+    if (Number.isSafeInteger(id) && id >= 0 && typeof text === 'string' && text.trim() && !labels.has(id)) labels.set(id, text.trim());
   }
   if (!labels.size) throw new ModelFileError(file, 'holds no {index, description} explanations. Is it a Neuronpedia explanations export?');
   return labels;

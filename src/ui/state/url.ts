@@ -36,12 +36,19 @@ const num = (v: string | null, fallback: number, ok: (n: number) => boolean) => 
   return Number.isFinite(n) && ok(n) ? n : fallback;
 };
 
+/** The largest steering multiple a URL carries (the slider goes to 20). */
+const MAX_MULTIPLE = 1e6;
+
 /** steering: "12c10,40a-3.5" = feature 12 clamped at 10x, feature 40 added at -3.5x. */
 export function parseSteering(s: string | null): SteerItem[] {
   if (!s) return [];
   return s.split(',').flatMap((part) => {
     const m = /^(\d+)([ca])(-?\d+(?:\.\d+)?)$/.exec(part.trim());
-    return m ? [{ feature: Number(m[1]), mode: m[2] === 'c' ? ('clamp' as const) : ('add' as const), multiple: Number(m[3]) }] : [];
+    if (!m) return [];
+    const [feature, multiple] = [Number(m[1]), Number(m[3])];
+    // what formatSteering would write in exponent form (a feature past 2^53, a multiple past 1e21) could not be read back
+    if (!Number.isSafeInteger(feature) || !(Math.abs(multiple) <= MAX_MULTIPLE)) return [];
+    return [{ feature, mode: m[2] === 'c' ? ('clamp' as const) : ('add' as const), multiple }];
   });
 }
 
@@ -59,10 +66,10 @@ export function readUrl(search: string): UrlState {
     steering: parseSteering(q.get('steer')),
     sampling: {
       temperature: num(q.get('temp'), d.sampling.temperature, (n) => n >= 0 && n <= 5),
-      topK: num(q.get('topk'), d.sampling.topK, (n) => Number.isInteger(n) && n >= 0),
+      topK: num(q.get('topk'), d.sampling.topK, (n) => Number.isSafeInteger(n) && n >= 0),
       topP: num(q.get('topp'), d.sampling.topP, (n) => n > 0 && n <= 1),
     },
-    seed: num(q.get('seed'), d.seed, (n) => Number.isInteger(n) && n >= 0),
+    seed: num(q.get('seed'), d.seed, (n) => Number.isSafeInteger(n) && n >= 0),
     maxNewTokens: num(q.get('n'), d.maxNewTokens, (n) => Number.isInteger(n) && n >= 1 && n <= 512),
     hub: q.get('hub') || undefined,
   };
