@@ -55,6 +55,7 @@ describe('chat mode', () => {
     await page.getByTestId('chat-toggle').check();
     expect(await page.getByTestId('generate').count()).toBe(0);
     await page.locator('label:has-text("tokens") input').fill('12');
+    await page.getByTestId('chat-system').fill('Be brief.');
     await page.getByTestId('chat-input').fill('What is your physical form?');
     await page.getByTestId('chat-send').click();
     await expect.poll(() => page.getByTestId('chat-user').allTextContents()).toEqual(['What is your physical form?']);
@@ -66,8 +67,13 @@ describe('chat mode', () => {
     expect(baseline).not.toContain('<end_of_turn>');
     await shot(page, '13-chat');
 
+    // the system prompt is fixed for the conversation, and can change with a new one
+    expect(await page.getByTestId('chat-system').isDisabled()).toBe(true);
+    expect(new URL(page.url()).searchParams.get('sys')).toBe('Be brief.'); // a shared link carries it
     await page.getByTestId('chat-new').click();
     expect(await page.getByTestId('chat-user').count()).toBe(0);
+    expect(await page.getByTestId('chat-system').inputValue()).toBe('Be brief.');
+    expect(await page.getByTestId('chat-system').isDisabled()).toBe(false);
     await page.context().close();
   });
 });

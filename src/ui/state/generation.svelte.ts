@@ -28,6 +28,8 @@ export class GenerationState {
   /** Chat mode (instruct models): a conversation, each turn with a baseline and a steered reply. */
   chatMode = $state(false);
   turns = $state<ChatTurn[]>([]);
+  /** The system prompt the conversation starts with ('' for none); the template decides where it goes. */
+  system = $state('');
   /** A run asked for while another is streaming starts when that one stops. */
   private pending = false;
 
@@ -71,11 +73,14 @@ export class GenerationState {
 
   /** The conversation for one side: earlier turns with that side's replies, ending with the last user turn. */
   private conversation(side: 'baseline' | 'steered'): ChatMessage[] {
-    return this.turns.flatMap((t, i): ChatMessage[] => {
-      const user: ChatMessage = { role: 'user', content: t.user };
-      if (i === this.turns.length - 1) return [user];
-      return [user, { role: 'assistant', content: side === 'steered' && t.steeredOn ? t.steered : t.baseline }];
-    });
+    const system: ChatMessage[] = this.system.trim() ? [{ role: 'system', content: this.system.trim() }] : [];
+    return system.concat(
+      this.turns.flatMap((t, i): ChatMessage[] => {
+        const user: ChatMessage = { role: 'user', content: t.user };
+        if (i === this.turns.length - 1) return [user];
+        return [user, { role: 'assistant', content: side === 'steered' && t.steeredOn ? t.steered : t.baseline }];
+      }),
+    );
   }
 
   // multiples of the max activation (from feature data, else the largest seen this session)

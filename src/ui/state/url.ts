@@ -19,6 +19,8 @@ export interface UrlState {
   maxNewTokens: number;
   /** A Hub mirror given in the URL; kept so that reloads and shared links use it too. */
   hub?: string;
+  /** Chat mode's system prompt ('' for none). */
+  system?: string;
 }
 
 export const DEFAULTS: UrlState = {
@@ -72,6 +74,7 @@ export function readUrl(search: string): UrlState {
     seed: num(q.get('seed'), d.seed, (n) => Number.isSafeInteger(n) && n >= 0),
     maxNewTokens: num(q.get('n'), d.maxNewTokens, (n) => Number.isInteger(n) && n >= 1 && n <= 512),
     hub: q.get('hub') || undefined,
+    system: q.get('sys') ?? '',
   };
 }
 
@@ -87,5 +90,6 @@ export function writeUrl(s: UrlState): string {
   q.set('seed', String(s.seed));
   q.set('n', String(s.maxNewTokens));
   if (s.hub) q.set('hub', s.hub);
+  if (s.system) q.set('sys', s.system);
   return `?${q}`;
 }
