@@ -1,8 +1,10 @@
 // GPU memory a model will take, from its config.json alone, so a load can be refused before its
 // weights are downloaded. The figures follow what the loaders allocate: weights in decoder_prep.ts'
 // GPU layout (or GPT-2's tensors), matrices in the storage dtype and vectors in f32 (storedDtype),
-// the KV cache (per layer K and V, (n_ctx, NKV HS) f32, n_ctx capped as decoder.ts caps it) and
-// the activation buffers of one forward. Plans' small read-back buffers are left out (< 1%).
+// the KV caches (per layer K and V, (n_ctx, NKV HS) f32, n_ctx capped as decoder.ts caps it; two
+// of them, as steered generation runs a second stream beside the baseline), the activation
+// buffers of one forward, and the SAE when one is named (sae.ts: W_enc and W_enc^T in the storage
+// dtype, W_dec f32, its (T, d_sae) activations). Plans' small read-back buffers are left out (< 1%).
 //
 // WebGPU has no query for the GPU's total memory, so the rule is:
 //  1. every buffer must fit the adapter's limits: a weight tensor is split along its rows into
@@ -22,8 +24,11 @@ import { storedDtype } from './weights';
 
 export interface MemoryEstimate {
   weights: number;
+  /** Both KV caches: the baseline's and the steered stream's. */
   kvCache: number;
   activations: number;
+  /** The SAE's weights and activations (0 without one). */
+  sae: number;
   total: number;
   /** The largest buffer that cannot be split: one weight row, a layer's K or V cache, an activation. */
   largest: { name: string; bytes: number };
@@ -40,7 +45,15 @@ export interface AdapterLimits {
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function estimateGpuMemory(cfg: ModelConfig, dtype: WeightDtype): MemoryEstimate {
+/** The SAE's widths, for its share: d_sae, and d_in (the model's d_model). */
+export interface SaeDims {
+  dSae: number;
+}
+
+/** Most tokens a forward's SAE activations cover at once (sae.ts maxTokens with its 256 MiB cap). */
+const SAE_ACTS_CAP = 256 * 2 ** 20;
+
+export function estimateGpuMemory(cfg: ModelConfig, dtype: WeightDtype, saeDims?: SaeDims): MemoryEstimate {
   const decoder = cfg.modelType !== 'gpt2';
   const shapes = decoder ? decoderGpuShapes(cfg as DecoderConfig) : [...expectedShapes(cfg)];
   const T = decoder ? Math.min(cfg.nCtx, DECODER_MAX_CONTEXT) : cfg.nCtx;
@@ -59,7 +72,7 @@ export function estimateGpuMemory(cfg: ModelConfig, dtype: WeightDtype): MemoryE
   const kvWidth = decoder ? (cfg as DecoderConfig).nKvHeads * cfg.dHead : C;
   const kvLayer = T * kvWidth * 4;
   keep('a layer\'s K cache', kvLayer);
-  const kvCache = 2 * L * kvLayer;
+  const kvCache = 2 * 2 * L * kvLayer; // K and V, two streams
   // resid (T, C), ids (T), the sampler's logits (1, V) and a plan's (1, V), plus the family's own
   const acts: Array<[string, number]> = [['resid', T * C * 4], ['ids', T * 4], ['logits (1, V) x2', 2 * V * 4]];
   if (decoder) {
@@ -77,7 +90,14 @@ export function estimateGpuMemory(cfg: ModelConfig, dtype: WeightDtype): MemoryE
     activations += bytes;
     keep(`activation ${name}`, bytes);
   }
-  return { weights, kvCache, activations, total: weights + kvCache + activations, largest, nCtx: T };
+  let sae = 0;
+  if (saeDims) {
+    const S = saeDims.dSae;
+    const Ts = Math.max(1, Math.min(T, Math.floor(SAE_ACTS_CAP / (S * 4))));
+    sae = 2 * S * C * DTYPE_BYTES[dtype] + S * C * 4 + (5 * S + C) * 4 + Ts * (S * 4 + 3 * C * 4 + 16 + 2 * 64 * 4);
+    keep('SAE activations (T, d_sae)', Ts * S * 4);
+  }
+  return { weights, kvCache, activations, sae, total: weights + kvCache + activations + sae, largest, nCtx: T };
 }
 
 export const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e10 ? 2 : 1)} GB`;
@@ -95,7 +115,7 @@ export function checkFits(est: MemoryEstimate, limits: AdapterLimits, what = 'Th
   const dm = limits.deviceMemoryGB;
   if (dm !== undefined && dm > 0 && dm < 8 && est.total > (dm * 1e9) / 2) {
     throw new ModelTooLargeError(
-      `${what} needs about ${gb(est.total)} of GPU memory (weights ${gb(est.weights)}, KV cache ${gb(est.kvCache)}, activations ${gb(est.activations)}), ` +
+      `${what} needs about ${gb(est.total)} of GPU memory (weights ${gb(est.weights)}, KV caches ${gb(est.kvCache)}, activations ${gb(est.activations)}${est.sae ? `, SAE ${gb(est.sae)}` : ''}), ` +
         `more than half of this device's ${dm} GB, which the GPU shares with the system.${advice}`,
     );
   }

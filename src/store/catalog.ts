@@ -102,10 +102,10 @@ function gemma3(id: string, title: string, repo: string, config: Record<string, 
   }];
 }
 
-/** The GPU memory a catalog model will take with its weights stored as `dtype` (src/model/memory.ts). */
-export function catalogEstimate(m: CatalogModel, dtype: WeightDtype): MemoryEstimate {
+/** The GPU memory a catalog model (with one of its SAEs) will take, weights stored as `dtype` (src/model/memory.ts). */
+export function catalogEstimate(m: CatalogModel, dtype: WeightDtype, sae?: CatalogSae): MemoryEstimate {
   const text = JSON.stringify(m.config);
-  return estimateGpuMemory(m.config.model_type === 'gpt2' ? parseGpt2Config(text) : parseDecoderConfig(text), dtype);
+  return estimateGpuMemory(m.config.model_type === 'gpt2' ? parseGpt2Config(text) : parseDecoderConfig(text), dtype, sae);
 }
 
 const saeFiles = (dSae: number): CatalogFile[] => [

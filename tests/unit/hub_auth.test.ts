@@ -63,15 +63,21 @@ describe('Hub access tokens', () => {
 });
 
 describe('GPU memory estimate', () => {
-  it('gemma-2-2b in f16 needs about 5.5 GB (GiB): weights 5.23 GB, KV cache 0.44 GB, activations 0.34 GB', () => {
+  it('gemma-2-2b in f16 needs about 6 GiB: weights 5.23 GB, KV caches 2 x 0.44 GB (baseline and steered), activations 0.34 GB; an SAE adds its share', () => {
     const est = estimateGpuMemory(parseDecoderConfig(JSON.stringify(GEMMA2_2B)), 'f16');
     // matrices in f16: embed 256000 x 2304 + 26 x (qkv 2304x4096, o 2048x2304, gate_up 2304x18432, down 9216x2304); norms f32
     expect(est.weights).toBe(2 * (256000 * 2304 + 26 * 77_856_768) + 4 * (26 * 4 * 2304 + 2304));
     expect(est.weights / 1e9).toBeCloseTo(5.23, 2);
-    expect(est.kvCache).toBe(2 * 26 * 2048 * 4 * 256 * 4); // 2 x layers x ctx x NKV HS x 4
+    expect(est.kvCache).toBe(2 * 2 * 26 * 2048 * 4 * 256 * 4); // streams x (K, V) x layers x ctx x NKV HS x 4
     expect(est.nCtx).toBe(2048);
-    expect(est.total / 2 ** 30).toBeGreaterThan(5.4);
-    expect(est.total / 2 ** 30).toBeLessThan(5.8);
+    expect(est.sae).toBe(0);
+    expect(est.total / 2 ** 30).toBeGreaterThan(5.8);
+    expect(est.total / 2 ** 30).toBeLessThan(6.2);
+    // Gemma Scope 16k: W_enc and W_enc^T in f16, W_dec f32, biases and aux f32, (T, d_sae) activations at T = 2048
+    const S = 16384;
+    const withSae = estimateGpuMemory(parseDecoderConfig(JSON.stringify(GEMMA2_2B)), 'f16', { dSae: S });
+    expect(withSae.sae).toBe(2 * S * 2304 * 2 + S * 2304 * 4 + (5 * S + 2304) * 4 + 2048 * (S * 4 + 3 * 2304 * 4 + 16 + 2 * 64 * 4));
+    expect(withSae.total - est.total).toBe(withSae.sae);
     expect(estimateGpuMemory(parseDecoderConfig(JSON.stringify(GEMMA2_2B)), 'f32').weights / 1e9).toBeCloseTo(10.46, 1);
   });
 
@@ -80,7 +86,7 @@ describe('GPU memory estimate', () => {
     const big = 4 * 2 ** 30;
     expect(() => checkFits(est, { maxBinding: big, maxBufferSize: big })).not.toThrow();
     expect(() => checkFits(est, { maxBinding: big, maxBufferSize: big, deviceMemoryGB: 8 })).not.toThrow(); // 8 = the cap: unknown
-    expect(() => checkFits(est, { maxBinding: big, maxBufferSize: big, deviceMemoryGB: 4 })).toThrow(expect.objectContaining({ name: 'ModelTooLargeError', message: expect.stringMatching(/about 6\.0\d GB.*half of this device's 4 GB/) }));
+    expect(() => checkFits(est, { maxBinding: big, maxBufferSize: big, deviceMemoryGB: 4 })).toThrow(expect.objectContaining({ name: 'ModelTooLargeError', message: expect.stringMatching(/about 6\.\d\d GB.*half of this device's 4 GB/) }));
     // the gate_up activation (2048 x 18432 x 4 = 151 MB) must be bound whole
     expect(() => checkFits(est, { maxBinding: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 })).toThrow(expect.objectContaining({ name: 'ModelTooLargeError', message: expect.stringMatching(/activation gate_up.*limit of 128 MiB/) }));
   });
@@ -101,7 +107,9 @@ describe('Gemma catalog', () => {
     }
     const g2 = MODELS.find((m) => m.id === 'gemma-2-2b')!;
     expect(totalBytes(g2.files) / 1e9).toBeCloseTo(10.47, 1);
-    expect(catalogEstimate(g2, 'f16').total / 2 ** 30).toBeCloseTo(5.6, 1);
+    expect(catalogEstimate(g2, 'f16').total / 2 ** 30).toBeCloseTo(6.0, 1);
+    const scope = SAES.find((s) => s.modelId === 'gemma-2-2b')!;
+    expect(catalogEstimate(g2, 'f16', scope).sae).toBeGreaterThan(0);
     expect(catalogEstimate(MODELS[1], 'f16').weights / 1e6).toBeCloseTo(536, -1);
   });
 });

@@ -12,6 +12,7 @@ describe('URL state', () => {
       seed: 7,
       maxNewTokens: 64,
       hub: 'http://127.0.0.1:8080/mirror',
+      system: 'You are a bridge. "Be" & brief.',
     };
     expect(readUrl(writeUrl(s))).toEqual(s);
   });

@@ -31,6 +31,7 @@ export const DEFAULTS: UrlState = {
   sampling: { temperature: 0.8, topK: 40, topP: 0.95 },
   seed: 42,
   maxNewTokens: 40,
+  system: '',
 };
 
 const num = (v: string | null, fallback: number, ok: (n: number) => boolean) => {
@@ -74,7 +75,7 @@ export function readUrl(search: string): UrlState {
     seed: num(q.get('seed'), d.seed, (n) => Number.isSafeInteger(n) && n >= 0),
     maxNewTokens: num(q.get('n'), d.maxNewTokens, (n) => Number.isInteger(n) && n >= 1 && n <= 512),
     hub: q.get('hub') || undefined,
-    system: q.get('sys') ?? '',
+    system: q.get('sys') ?? d.system,
   };
 }
 
