@@ -105,4 +105,36 @@ describe('models from the Hub', () => {
     await shot(page, '11-hub-offline-reload');
     await page.context().close();
   });
+
+  it('loads a model and an SAE by repo id; the link names both and reopens them', async () => {
+    hubUrl = await hub.start(); // the test above took the Hub away
+    const page = await openApp(browser, `${base}?hub=${encodeURIComponent(hubUrl)}&prompt=${encodeURIComponent('by id')}`);
+    await ready(page);
+    const status = page.getByTestId('model-status');
+    const picker = page.getByTestId('model-picker');
+    await page.getByTestId('open-models').click();
+    await picker.getByLabel('Hub repo id').fill(MODEL_REPO);
+    await picker.getByRole('button', { name: 'Load model' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/ready.*openai-community\/gpt2/s);
+    await page.getByTestId('open-models').click();
+    await picker.getByLabel('Hub repo id').fill(`${SAE_REPO}/blocks.1.hook_resid_pre`);
+    await picker.getByRole('button', { name: 'Load SAE' }).click();
+    const saeFeatures = async () => {
+      const ids = await page.getByTestId('feature-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-feature-id'))));
+      return ids.length > 0 && ids.every((id) => id < 256);
+    };
+    await expect.poll(saeFeatures, { timeout: 60_000 }).toBe(true);
+    const url = new URL(page.url());
+    expect([url.searchParams.get('model'), url.searchParams.get('sae')]).toEqual([MODEL_REPO, `${SAE_REPO}/blocks.1.hook_resid_pre`]);
+    // the link, opened fresh, loads the same model and SAE
+    const again = await openApp(browser, url.href);
+    await expect.poll(() => again.getByTestId('model-status').textContent(), { timeout: 120_000 }).toMatch(/ready.*openai-community\/gpt2/s);
+    await expect.poll(async () => {
+      const ids = await again.getByTestId('feature-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-feature-id'))));
+      return ids.length > 0 && ids.every((id) => id < 256);
+    }, { timeout: 60_000 }).toBe(true);
+    expect(new URL(again.url()).searchParams.get('sae')).toBe(`${SAE_REPO}/blocks.1.hook_resid_pre`);
+    await again.context().close();
+    await page.context().close();
+  });
 });

@@ -7,6 +7,7 @@ import { MODELS, SAES, saeListing } from '../../store/catalog';
 import { formatRepoRef, hubAuth, hubEndpoint, hubFolderUrl, parseRepoId, type RepoRef } from '../../store/hub';
 import { loadLabels, saveLabels, type Labels } from '../../store/labels';
 import { FeatureCatalog } from './features.svelte';
+import { DEFAULTS } from './url';
 
 /** idle: nothing loaded and nothing loading (a link that named local files waits for them). */
 export type Status = 'idle' | 'loading' | 'ready' | 'error';
@@ -18,11 +19,12 @@ const savedWeights = (): WeightChoice => {
 };
 
 /** What to load: the bundled model, a catalog entry from the Hub, or files the user picked. */
+/** repoSae: an SAE repo folder by id, loaded in place of the choice's own SAE. */
 export type ModelChoice =
-  | { kind: 'bundled'; id: string; hook: string }
-  | { kind: 'hub'; modelId: string; saeId: string }
+  | { kind: 'bundled'; id: string; hook: string; repoSae?: RepoRef }
+  | { kind: 'hub'; modelId: string; saeId: string; repoSae?: RepoRef }
   /** Any supported model repo by id (owner/name[/folder][@revision]), as from_pretrained loads it. */
-  | { kind: 'repo'; ref: RepoRef }
+  | { kind: 'repo'; ref: RepoRef; repoSae?: RepoRef }
   | { kind: 'local'; name: string; model: Record<string, Blob | ArrayBuffer>; sae: Record<string, Blob | ArrayBuffer> | null; hook?: string };
 
 export class EngineState {
@@ -41,13 +43,17 @@ export class EngineState {
     private readonly catalog: FeatureCatalog,
   ) {}
 
+  /** The SAE repo folder loaded by id (Load SAE), which the URL names so that a link reloads it. */
+  repoSae = $state.raw<RepoRef | null>(null);
+
   /** Short names for the URL: model and SAE ids. */
   get ids(): { model: string; sae: string } {
     const c = this.choice;
     if (!c) return { model: '', sae: '' };
-    if (c.kind === 'bundled') return { model: c.id, sae: c.hook };
-    if (c.kind === 'hub') return { model: c.modelId, sae: c.saeId };
-    if (c.kind === 'repo') return { model: formatRepoRef(c.ref), sae: '' };
+    const repoSae = this.repoSae ? formatRepoRef(this.repoSae) : null;
+    if (c.kind === 'bundled') return { model: c.id, sae: repoSae ?? c.hook };
+    if (c.kind === 'hub') return { model: c.modelId, sae: repoSae ?? c.saeId };
+    if (c.kind === 'repo') return { model: formatRepoRef(c.ref), sae: repoSae ?? '' };
     return { model: 'local', sae: '' };
   }
 
@@ -67,6 +73,12 @@ export class EngineState {
   }
 
   private sources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
+    const own = this.ownSources(c);
+    // an SAE repo by id replaces the choice's own SAE (and the bundled SAE's feature data)
+    return c.kind !== 'local' && c.repoSae ? { ...own, sae: repoSaeSource(c.repoSae), features: null } : own;
+  }
+
+  private ownSources(c: ModelChoice): { model: ModelSource; sae: SaeSource | null; features: string | null } {
     if (c.kind === 'bundled') {
       // absolute: the engine's worker runs from a blob: URL, against which a path does not resolve
       const root = new URL(`${import.meta.env.BASE_URL}models/${c.id}/`, location.href).href;
@@ -122,6 +134,7 @@ export class EngineState {
       this.info = info;
       this.sae = info.sae ?? null;
       this.localSae = false;
+      this.repoSae = c.kind !== 'local' ? (c.repoSae ?? null) : null;
       this.catalog.reset();
       if (features) this.catalog.apply(features);
       const cached = this.labelKey ? await loadLabels(this.labelKey).catch(() => null) : null;
@@ -149,8 +162,9 @@ export class EngineState {
   /** An SAE from a Hub repo folder (owner/name/folder[@revision]) onto the current model, like a local one. */
   async loadRepoSae(ref: RepoRef, onProgress?: (p: LoadProgress) => void): Promise<void> {
     const hub = hubEndpoint();
-    this.sae = await this.engine.loadSae({ kind: 'url', baseUrl: hubFolderUrl(hub, ref.repo, ref.folder, ref.revision), cache: true, auth: hubAuth(hub) }, onProgress);
+    this.sae = await this.engine.loadSae(repoSaeSource(ref), onProgress);
     this.localSae = true;
+    this.repoSae = ref;
     this.catalog.reset();
     await this.refreshMemory();
   }
@@ -203,11 +217,19 @@ export class EngineState {
 
 /** The choice a URL's model/sae parameters name. */
 export function choiceFromIds(model: string, sae: string): ModelChoice {
+  // an SAE named by repo id (owner/name/folder[@revision]), not a catalog SAE id or a hook name
+  const repoSae = !SAES.some((s) => s.id === sae) && sae.includes('/') ? (parseRepoId(sae) ?? undefined) : undefined;
   const ref = model.includes('/') ? parseRepoId(model) : null;
-  if (ref) return { kind: 'repo', ref };
+  if (ref) return { kind: 'repo', ref, repoSae };
   if (MODELS.some((m) => m.id === model)) {
     const fallback = SAES.find((s) => s.modelId === model)!.id;
-    return { kind: 'hub', modelId: model, saeId: SAES.some((s) => s.id === sae && s.modelId === model) ? sae : fallback };
+    return { kind: 'hub', modelId: model, saeId: SAES.some((s) => s.id === sae && s.modelId === model) ? sae : fallback, repoSae };
   }
-  return { kind: 'bundled', id: model, hook: sae };
+  return { kind: 'bundled', id: model, hook: repoSae ? DEFAULTS.sae : sae, repoSae };
+}
+
+/** An SAE repo folder on the configured Hub endpoint, cached, with the token saved for it. */
+function repoSaeSource(ref: RepoRef): SaeSource {
+  const hub = hubEndpoint();
+  return { kind: 'url', baseUrl: hubFolderUrl(hub, ref.repo, ref.folder, ref.revision), cache: true, auth: hubAuth(hub) };
 }
