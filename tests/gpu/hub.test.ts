@@ -99,18 +99,23 @@ describe('Hub downloads', () => {
   it("loads a model with GPT-2 small's exact shapes (~500 MB), in f32 and in f16, and runs forward passes that match the CPU reference", async () => {
     const baseUrl = hubFolderUrl(hub, 'test/gpt2-small-random');
     const ids = [464, 3290, 286, 50256];
+    // the longest test of the suite (several minutes on a loaded 2-core machine): it says where it is
+    const t0 = performance.now();
+    const step = (what: string) => console.log(`[glassbox] GPT-2 small shapes: ${what} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     const engine = new Engine();
-    const info = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f32' });
+    const info = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f32' }, (p) => p.stage !== 'fetch' && step(`f32 ${p.stage}`));
     expect(info.config).toMatchObject({ nLayers: 12, dModel: 768, nHeads: 12, vocabSize: 50257, nCtx: 1024 });
     expect(info.nParams).toBe(124_439_808);
     const res = await engine.forward({ ids, logits: 'last' });
+    step('f32 forward done');
     // the same files again, from the cache, stored as halves: wte (77 MB) now fits one binding
-    const info16 = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f16' });
+    const info16 = await engine.load({ kind: 'url', baseUrl, cache: true, weights: 'f16' }, (p) => p.stage !== 'fetch' && step(`f16 ${p.stage}`));
     expect(info16.weightDtype).toBe('f16');
     expect(info16.weightBytes).toBeLessThan(0.51 * info.weightBytes);
     console.log(`[glassbox] GPT-2 small shapes: weights on the GPU ${(info.weightBytes / 1e6).toFixed(0)} MB in f32, ${(info16.weightBytes / 1e6).toFixed(0)} MB in f16`);
     const res16 = await engine.forward({ ids, logits: 'last' });
     await engine.dispose();
+    step('f16 forward done; CPU reference next');
     const buf = await (await fetch(`${baseUrl}model.safetensors`)).arrayBuffer();
     const cfg = parseGpt2Config(await (await fetch(`${baseUrl}config.json`)).text());
     const weights = gpt2Weights(parseSafetensors(buf, 'model.safetensors'), cfg);
@@ -118,5 +123,6 @@ describe('Hub downloads', () => {
     expectClose('GPT-2 small shapes, last-token logits', res.logits, ref.logits.subarray(3 * 50257), 1e-3, 0);
     const ref16 = gpt2Ref(cfg, halfWeights(cfg, weights), ids);
     expectClose('GPT-2 small shapes in f16, last-token logits', res16.logits, ref16.logits.subarray(3 * 50257), 1e-3, 0);
-  });
+    step('done');
+  }, 900_000);
 });
