@@ -107,7 +107,8 @@ describe('models from the Hub', () => {
   });
 
   it('loads a model and an SAE by repo id; the link names both and reopens them', async () => {
-    hubUrl = await hub.start(); // the test above took the Hub away
+    await hub.stop(); // the first test took the Hub away: a fresh one
+    hubUrl = await hub.start();
     const page = await openApp(browser, `${base}?hub=${encodeURIComponent(hubUrl)}&prompt=${encodeURIComponent('by id')}`);
     await ready(page);
     const status = page.getByTestId('model-status');
@@ -135,6 +136,30 @@ describe('models from the Hub', () => {
     }, { timeout: 60_000 }).toBe(true);
     expect(new URL(again.url()).searchParams.get('sae')).toBe(`${SAE_REPO}/blocks.1.hook_resid_pre`);
     await again.context().close();
+    await page.context().close();
+  });
+
+  it('a Hub model whose SAE cannot be had changes nothing: the bundled model and its SAE stay, with a banner', async () => {
+    await hub.stop();
+    hubUrl = await hub.start();
+    const page = await openApp(browser, `${base}?hub=${encodeURIComponent(hubUrl)}&prompt=${encodeURIComponent('stay put')}`);
+    await ready(page);
+    await expect.poll(() => page.getByTestId('feature-row').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    const picker = page.getByTestId('model-picker');
+    await page.getByTestId('open-models').click();
+    await picker.getByLabel('SAE', { exact: true }).selectOption('gpt2-small-res-jb/0'); // the server has no layer-0 folder
+    await picker.getByRole('button', { name: 'Load', exact: true }).click();
+    const banner = page.getByTestId('error-banner');
+    await banner.waitFor({ state: 'visible', timeout: 120_000 });
+    expect(await banner.getAttribute('data-error')).toBe('ModelFileError');
+    expect(await banner.textContent()).toMatch(/cfg\.json.*blocks\.0\.hook_resid_pre/s);
+    await expect.poll(() => page.getByTestId('kept-model').textContent()).toMatch(/glassbox-mini is still loaded/);
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/ready.*glassbox-mini/s);
+    expect(new URL(page.url()).searchParams.get('model')).toBeNull(); // the URL still names the bundled model
+    // the bundled SAE still answers: features for a new prompt
+    await page.getByTestId('prompt-input').fill('still here');
+    await expect.poll(async () => (await page.getByTestId('token').allTextContents()).join(''), { timeout: 30_000 }).toBe('still·here');
+    expect(await page.getByTestId('feature-row').count()).toBeGreaterThan(0);
     await page.context().close();
   });
 });
