@@ -19,6 +19,8 @@ export interface Dispatch {
   threads: number;
   /** Uniform buffers created for this dispatch alone, freed with it (see release()). */
   owned: GPUBuffer[];
+  /** The split-K scratch it binds, if any: counted until release() (see Gpu.partials()). */
+  scratch?: GPUBuffer;
 }
 
 export interface Copy {
@@ -61,6 +63,8 @@ export class Gpu {
   readonly adapterClass: AdapterClass;
   /** Scratch for split-K partial sums, shared by every dispatch (they run in order). */
   private partialsBuf: GPUBuffer | null = null;
+  /** Unreleased dispatches binding each scratch buffer, this one and outgrown ones. */
+  private readonly scratchUsers = new Map<GPUBuffer, number>();
 
   /**
    * Row reductions (layernorm, attention, sae_norm) use subgroup operations (the ":sg" shader
@@ -92,13 +96,23 @@ export class Gpu {
   /**
    * A buffer of at least `bytes` for split-K partial sums. Dispatches of one submission run in
    * order, so all may share it; a larger request makes a new one and leaves the old one to the
-   * plans that already bind it.
+   * plans that already bind it. Each is destroyed when the last dispatch binding it is released
+   * (a model's plans when it is unloaded), so switching models leaves no scratch behind.
    */
   partials(bytes: number): GPUBuffer {
     if (!this.partialsBuf || this.partialsBuf.size < bytes) {
+      const old = this.partialsBuf;
       this.partialsBuf = this.device.createBuffer({ label: 'split-K partials', size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.STORAGE });
+      this.scratchUsers.set(this.partialsBuf, 0);
+      if (old && !this.scratchUsers.get(old)) this.dropScratch(old);
     }
     return this.partialsBuf;
+  }
+
+  private dropScratch(buf: GPUBuffer): void {
+    this.scratchUsers.delete(buf);
+    if (buf === this.partialsBuf) this.partialsBuf = null;
+    buf.destroy();
   }
 
   /** A uniform buffer holding a Params struct of 4-byte fields, padded to 16 bytes. */
@@ -134,7 +148,9 @@ export class Gpu {
     });
     const owned = resources.filter((b) => b !== this.step && b.usage & GPUBufferUsage.UNIFORM);
     const threads = workgroupSize(op, constants).reduce((a, b) => a * b, 1);
-    return { kind: 'dispatch', label, pipeline, bindGroup, grid: g, threads, owned };
+    const scratch = resources.find((b) => this.scratchUsers.has(b));
+    if (scratch) this.scratchUsers.set(scratch, this.scratchUsers.get(scratch)! + 1);
+    return { kind: 'dispatch', label, pipeline, bindGroup, grid: g, threads, owned, ...(scratch ? { scratch } : {}) };
   }
 
   copy(label: string, src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): Copy {
@@ -163,9 +179,18 @@ export class Gpu {
     pass?.end();
   }
 
-  /** Frees the per-dispatch uniforms of a plan that will not run again. */
+  /** Frees the per-dispatch uniforms of a plan that will not run again, and scratch no other dispatch binds. */
   release(steps: Step[]): void {
-    for (const s of steps) if (s.kind === 'dispatch') for (const b of s.owned) b.destroy();
+    for (const s of steps) {
+      if (s.kind !== 'dispatch') continue;
+      for (const b of s.owned) b.destroy();
+      const scratch = s.scratch;
+      if (!scratch) continue;
+      s.scratch = undefined; // released twice counts once
+      const users = (this.scratchUsers.get(scratch) ?? 1) - 1;
+      if (users > 0) this.scratchUsers.set(scratch, users);
+      else if (this.scratchUsers.has(scratch)) this.dropScratch(scratch);
+    }
   }
 
   run(steps: Step[], label = 'run'): void {

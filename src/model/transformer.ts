@@ -280,7 +280,9 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
     this.cache(slot).length = 0;
   }
 
+  /** Frees every buffer the model holds, the attached SAE's weights included (it goes with the model). */
   destroy(): void {
+    this.attached?.sae.destroy();
     this.detachSae();
     this.caches.forEach((c) => c.destroy());
     this.steering.destroy();
