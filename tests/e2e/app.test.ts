@@ -90,6 +90,13 @@ describe('playground', () => {
     expect(baseline2).toBe(baseline1);
     expect(steered2).not.toBe(steered1);
     await shot(page, '05-steering');
+    // editing the prompt takes the old continuations off the screen until the next Generate
+    await page.getByTestId('prompt-input').fill('The cow and');
+    await expect.poll(() => page.getByTestId('generation-baseline').textContent()).toBe('The cow and');
+    expect(await page.getByTestId('generation-steered').textContent()).toBe('The cow and');
+    expect(await page.getByTestId('generation-stale').count()).toBe(1);
+    await page.getByTestId('prompt-input').fill('The cow');
+    expect(await page.getByTestId('generation-baseline').textContent()).toBe(baseline2);
 
     const url = page.url();
     expect(new URL(url).searchParams.get('steer')).toBe(`${feature}c20`);

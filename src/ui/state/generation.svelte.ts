@@ -22,6 +22,8 @@ export class GenerationState {
   maxNewTokens = $state(40);
   baseline = $state('');
   steered = $state('');
+  /** The prompt `baseline` and `steered` continue: once the prompt is edited they are stale, and not shown. */
+  forPrompt = $state('');
   generating = $state(false);
   notice = $state<string | null>(null);
   msPerToken = $state(0);
@@ -106,7 +108,10 @@ export class GenerationState {
     if (this.chatting && !turn) return;
     this.generating = true;
     if (turn) turn.baseline = turn.steered = '';
-    else this.baseline = this.steered = '';
+    else {
+      this.baseline = this.steered = '';
+      this.forPrompt = prompt;
+    }
     this.notice = null;
     try {
       const steering = this.steeringSpecs();
