@@ -109,6 +109,18 @@ describe('playground', () => {
     await again.context().close();
   });
 
+  it('a link naming a feature the SAE lacks drops it with a notice; the other steering still runs', async () => {
+    const page = await openApp(browser, `${base}?prompt=${encodeURIComponent('The cow')}&n=8&steer=99999c5,7c3`);
+    await ready(page);
+    await expect.poll(() => page.getByTestId('steering-notice').textContent(), { timeout: 60_000 }).toMatch(/Dropped #99999 .*features 0\.\.2047/);
+    expect(await page.getByTestId('clamp-slider').evaluateAll((s) => s.map((e) => e.getAttribute('data-feature-id')))).toEqual(['7']);
+    expect(new URL(page.url()).searchParams.get('steer')).toBe('7c3');
+    // the steered generation runs (it starts by itself when a link carries steering)
+    await expect.poll(async () => (await page.getByTestId('generation-steered').textContent())!.length, { timeout: 120_000 }).toBeGreaterThan('The cow'.length);
+    expect(await page.getByTestId('error-banner').count()).toBe(0);
+    await page.context().close();
+  });
+
   it('works offline after one visit', async () => {
     // Its own server (its own origin, so its own service worker), stopped to take the network away.
     const server = await preview({ preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', configFile: 'vite.config.ts' });

@@ -48,6 +48,16 @@ export class GenerationState {
     if (!this.has(feature)) this.steering.push({ feature, mode, multiple });
   }
 
+  /** Why steering entries were dropped (ids the loaded SAE does not have), shown in the steering panel. */
+  steeringNotice = $state<string | null>(null);
+
+  /** Drops steering entries for features the SAE lacks (a link made with another SAE); the rest still run. */
+  dropMissing(dSae: number): void {
+    const bad = this.steering.filter((s) => s.feature >= dSae);
+    this.steeringNotice = bad.length ? `Dropped ${bad.map((s) => `#${s.feature}`).join(', ')} from steering: this SAE has features 0..${dSae - 1}.` : null;
+    if (bad.length) this.steering = this.steering.filter((s) => s.feature < dSae);
+  }
+
   remove(feature: number): void {
     this.steering = this.steering.filter((s) => s.feature !== feature);
   }
