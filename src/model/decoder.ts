@@ -73,6 +73,11 @@ export class Decoder extends Transformer<DecoderConfig> {
     return this.cfg.eosTokenIds;
   }
 
+  /** lm_head, or the token embedding when tied (without the sqrt(C) scale Gemma applies on input). */
+  get unembed(): GpuTensor {
+    return this.w.get(this.cfg.tiedEmbeddings ? 'embed' : 'lm_head')!;
+  }
+
   protected weights(): GpuTensor[] {
     return [...this.w.values()];
   }

@@ -55,6 +55,11 @@ export class Gpt2 extends Transformer<Gpt2Config> {
     return this.cfg.eosTokenId === null ? [] : [this.cfg.eosTokenId];
   }
 
+  /** The LM head is tied to wte. */
+  get unembed(): GpuTensor {
+    return this.w.get('wte.weight')!;
+  }
+
   protected weights(): GpuTensor[] {
     return [...this.w.values()];
   }

@@ -106,6 +106,8 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
 
   /** The token ids that end a generation. */
   abstract get eosIds(): number[];
+  /** W_U as the LM head reads it, (V, C) rows (tied: the token embedding), f32 or f16, maybe split. */
+  abstract get unembed(): GpuTensor;
   /** Every weight tensor on the GPU (for memory accounting and destroy). */
   protected abstract weights(): GpuTensor[];
   /** Activation buffers of the family's own, besides the residual stream and ids. */

@@ -96,6 +96,11 @@ export class Sae {
     };
   }
 
+  /** W_dec (S, C), f32: the decoder rows, for weights-only feature data (src/sae/feature_weights.ts). */
+  get wDec(): GPUBuffer {
+    return this.w.wDec;
+  }
+
   /** Largest T whose (T, S) activations fit one binding. */
   maxTokens(maxBinding: number): number {
     return Math.max(1, Math.floor(Math.min(maxBinding, 256 * 2 ** 20) / (this.cfg.dSae * 4)));

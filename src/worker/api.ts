@@ -68,6 +68,37 @@ export interface FeatureActivations {
   values: Float32Array;
 }
 
+/** A token and its logit (per unit length of the feature's decoder row). */
+export interface TokenLogit {
+  id: number;
+  /** The token's text, as the tokenizer decodes it alone. */
+  token: string;
+  value: number;
+}
+
+export interface FeatureNeighbour {
+  id: number;
+  cosine: number;
+}
+
+/**
+ * A feature from the SAE's weights alone, as Neuronpedia shows it (definitions and sources in
+ * src/sae/feature_weights.ts): the logits table W_U . W_dec[i] / |W_dec[i]| (SAEDashboard's
+ * top_logits / bottom_logits) and the decoder-cosine neighbours, the feature itself excluded.
+ * Empty lists for a feature whose decoder row is zero.
+ */
+export interface FeatureWeights {
+  feature: number;
+  /** |W_dec[feature]|. */
+  decoderNorm: number;
+  /** The k tokens it promotes most, largest logit first. */
+  topLogits: TokenLogit[];
+  /** The k tokens it suppresses most, most negative first. */
+  bottomLogits: TokenLogit[];
+  /** The k features with the nearest decoder directions, largest cosine first. */
+  neighbours: FeatureNeighbour[];
+}
+
 export interface LoadProgress {
   stage: 'fetch' | 'parse' | 'upload' | 'compile' | 'ready';
   file?: string;
@@ -185,6 +216,8 @@ export interface EngineApi {
   analyze(req: AnalyzeRequest): Promise<AnalyzeResponse>;
   /** Full per-token activations of chosen features, for the last analyzed prompt. */
   featureActivations(features: number[]): Promise<FeatureActivations>;
+  /** A feature's top and bottom logits and decoder-cosine neighbours (k each, 1..100), from the weights, on the GPU. */
+  featureWeights(feature: number, k?: number): Promise<FeatureWeights>;
   /** Streams events through onEvent; resolves when generation ends (also when cancelled). */
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
   /** After GpuDeviceLost: a new device, with the model and SAE in service reloaded from the cache or the same files. */

@@ -22,6 +22,7 @@ export function createEngineClient(): EngineClient {
     unloadSae: () => remote.unloadSae(),
     analyze: (req) => remote.analyze(req),
     featureActivations: (features) => remote.featureActivations(features),
+    featureWeights: (feature, k) => remote.featureWeights(feature, k),
     generate: (req: GenerateRequest, onEvent: (e: GenerateEvent) => void) => remote.generate(req, Comlink.proxy(onEvent)),
     recover: (onProgress) => remote.recover(onProgress ? Comlink.proxy(onProgress) : undefined),
     watchDeviceLoss: (onLost) => remote.watchDeviceLoss(Comlink.proxy(onLost)),

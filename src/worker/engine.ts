@@ -16,10 +16,11 @@ import { checkSampling } from '../model/sampling';
 import { TextTokenizer } from '../model/tokenizer';
 import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
+import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
 import { steeringEntries } from '../sae/steering';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import type {
-  AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, ForwardRequest, ForwardResponse,
+  AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, FeatureWeights, ForwardRequest, ForwardResponse,
   GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
@@ -361,6 +362,29 @@ export class Engine implements EngineApi {
       out.destroy();
       checkAlive(gpu.ctx);
       return Comlink.transfer({ features, values }, [values.buffer]);
+    });
+  }
+
+  async featureWeights(feature: number, k = 10): Promise<FeatureWeights> {
+    return this.exclusive(async () => {
+      const { model, tokenizer, sae } = this.readySae();
+      const { dSae: S, dIn: C } = sae.cfg;
+      if (!(Number.isInteger(feature) && feature >= 0 && feature < S)) throw new EngineStateError(`Feature ${feature} does not exist: the SAE has features 0..${S - 1}.`);
+      if (!(Number.isInteger(k) && k >= 1 && k <= MAX_FEATURE_WEIGHTS_K)) throw new EngineStateError(`k must be 1..${MAX_FEATURE_WEIGHTS_K}, got ${k}`);
+      const raw = await featureWeights(this.gpu!, { wDec: sae.wDec, unembed: model.unembed, S, C, V: model.cfg.vocabSize, feature, k });
+      checkAlive(this.gpu!.ctx);
+      const piece = (id: number) => {
+        try {
+          return tokenizer.pieces([id])[0];
+        } catch {
+          return `<${id}>`; // an id the tokenizer does not know (a padded vocabulary)
+        }
+      };
+      const logit = ({ id, value }: { id: number; value: number }) => ({ id, token: piece(id), value });
+      return {
+        feature, decoderNorm: raw.norm, topLogits: raw.top.map(logit), bottomLogits: raw.bottom.map(logit),
+        neighbours: raw.neighbours.map(({ id, value }) => ({ id, cosine: value })),
+      };
     });
   }
 

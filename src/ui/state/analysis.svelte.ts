@@ -1,7 +1,7 @@
 // The prompt under the microscope: its tokens, each token's top SAE features, the selected
 // token and feature, and the selected feature's activation on every token. Re-analysed as the
 // user types (debounced); answers to stale keystrokes are dropped.
-import type { AnalyzeResponse } from '../../worker/api';
+import type { AnalyzeResponse, FeatureWeights } from '../../worker/api';
 import { NO_FEATURE } from '../../kernels/sae_topk';
 import type { EngineState } from './engine.svelte';
 import type { FeatureCatalog } from './features.svelte';
@@ -71,6 +71,35 @@ export class AnalysisState {
     }
     const { values } = await this.es.engine.featureActivations([id]);
     if (this.selectedFeature === id) this.featureValues = values;
+  }
+
+  /** Features of the loaded SAE (0 without one). */
+  get dSae(): number {
+    return this.es.sae?.config.dSae ?? 0;
+  }
+
+  /** Feature weights by id, for the model and SAE they were computed on (new info objects come with every load and recovery). */
+  private weights = new Map<number, Promise<FeatureWeights>>();
+  private weightsOf: [unknown, unknown] = [null, null];
+
+  /**
+   * A feature's top/bottom logits and decoder-cosine neighbours, from the SAE's weights (any SAE,
+   * with or without feature data). Computed once per feature and SAE; reading es.info and es.sae
+   * makes an $effect that calls this run again when another SAE loads or the device is recovered.
+   */
+  featureWeights(id: number): Promise<FeatureWeights> {
+    const { info, sae } = this.es;
+    if (info !== this.weightsOf[0] || sae !== this.weightsOf[1]) {
+      this.weights.clear();
+      this.weightsOf = [info, sae];
+    }
+    let p = this.weights.get(id);
+    if (!p) {
+      const mine = (p = this.es.engine.featureWeights(id));
+      mine.catch(() => this.weights.get(id) === mine && this.weights.delete(id));
+      this.weights.set(id, mine);
+    }
+    return p;
   }
 
   /** Top features of token t, strongest first. */
