@@ -24,8 +24,6 @@ import type {
   GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 
-const decoder = new TextDecoder();
-
 /** Download bytes as 'fetch'-stage progress events. */
 const fetchProgress =
   (onProgress?: (p: LoadProgress) => void): OnBytes =>
