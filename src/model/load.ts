@@ -62,7 +62,8 @@ export async function readModelWeights(config: ModelConfig, read: ReadFile): Pro
   };
   const store = (dtype: WeightDtype) => (shape: number[]) => storedDtype(shape, dtype);
   if (config.modelType === 'gpt2') {
-    const hub = gpt2TensorNames(shards[0], config);
+    const all = { file: shards.length > 1 ? SHARD_INDEX : 'model.safetensors', tensors: new Map([...byName].map(([k, v]) => [k, v.t])), metadata: {} };
+    const hub = gpt2TensorNames(all, config);
     const nParams = [...expectedShapes(config).values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
     return {
       nParams,
