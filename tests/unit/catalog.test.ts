@@ -47,6 +47,12 @@ describe('feature labels without feature data', () => {
     expect(c.label(12)).toBe('the Golden Gate Bridge');
     expect(c.addLabels(new Map([[3, 'French words']]))).toBe(2);
     expect(c.search('golden').map((s) => s.id)).toEqual([12]);
+    // words, not substrings: "ate" is inside "Gate" but starts no word; a prefix of a word matches
+    c.addLabels(new Map([[4, 'state capitals'], [5, 'artists at work']]));
+    expect(c.search('ate').map((s) => s.id)).toEqual([]);
+    expect(c.search('art').map((s) => s.id)).toEqual([5]);
+    expect(c.search('gold bri').map((s) => s.id)).toEqual([12]);
+    expect(c.search('french').map((s) => s.id)).toEqual([3]);
     c.reset();
     expect(c.label(12)).toBe('feature 12');
   });

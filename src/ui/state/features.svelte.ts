@@ -155,9 +155,14 @@ export class FeatureCatalog {
       : [...new Set([...this.imported.keys(), ...this.seen.keys()])].map((id) => this.get(id) ?? { id, label: this.label(id), maxAct: 0, density: NaN });
     const asId = /^#?(\d+)$/.exec(q);
     if (asId) return all.filter((s) => String(s.id).startsWith(asId[1])).slice(0, limit);
+    // every query word starts a word of the label ("art" finds "artist", not "start")
     const words = q.split(/\s+/);
+    const matches = (label: string) => {
+      const have = label.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      return words.every((w) => have.some((h) => h.startsWith(w)));
+    };
     return all
-      .filter((s) => s.label !== '(dead)' && words.every((w) => this.label(s.id).toLowerCase().includes(w)))
+      .filter((s) => s.label !== '(dead)' && matches(this.label(s.id)))
       .sort((a, b) => b.maxAct - a.maxAct)
       .slice(0, limit);
   }
