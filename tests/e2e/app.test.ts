@@ -61,6 +61,15 @@ describe('playground', () => {
     await (dash.getByText('Top activating contexts')).waitFor({ state: 'visible', timeout: 30_000 });
     await (dash.getByText('Promotes')).waitFor({ state: 'visible' });
     await shot(page, '04-dashboard');
+    // Escape closes it; the arrow keys walk the tokens
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dash.count()).toBe(0);
+    await page.getByTestId('token').nth(1).click();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowLeft');
+    const pressed = () => page.getByTestId('token').evaluateAll((ts) => ts.findIndex((t) => t.getAttribute('aria-pressed') === 'true'));
+    await expect.poll(pressed).toBe(2);
     await page.context().close();
   });
 
