@@ -130,6 +130,21 @@ describe('playground', () => {
     await page.context().close();
   });
 
+  it('is usable at 390 px: the steering slider gets a row of its own', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(`${base}?prompt=${encodeURIComponent('The ship')}&steer=7c3&n=4`);
+    await ready(page);
+    const slider = page.getByTestId('clamp-slider').first();
+    await slider.waitFor({ state: 'visible', timeout: 60_000 });
+    const box = (await slider.boundingBox())!;
+    expect(box.width).toBeGreaterThan(250);
+    // nothing sticks out sideways
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, '20-mobile-390');
+    await context.close();
+  });
+
   it('works offline after one visit', async () => {
     // Its own server (its own origin, so its own service worker), stopped to take the network away.
     const server = await preview({ preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn', configFile: 'vite.config.ts' });
