@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator } from 'playwright-core';
-import { randomGpt2Files } from '../helpers/random_model';
+import { randomModelSource } from '../helpers/files_source';
 import { randomSaeLensFiles } from '../helpers/random_sae';
-import { BYTE_TOKENIZER_CONFIG, BYTE_TOKENIZER_VOCAB, EOT_ID, byteTokenizerJson } from '../helpers/byte_tokenizer';
 import { launch, openApp, ready, shot, writeFolder } from './browser';
 
 const base = inject('baseUrl');
@@ -21,13 +20,7 @@ const NEIGHBOUR = /^#(\d+)\s*(.+?)\s*(-?\d\.\d{3})$/s; // #id, label, cosine
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glassbox-dash-'));
-  const tiny = randomGpt2Files({ nLayers: 2, dModel: 96, nHeads: 3, vocab: BYTE_TOKENIZER_VOCAB, nCtx: 64, seed: 51 });
-  writeFolder(dir, 'my-model', {
-    'config.json': JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID, eos_token_id: EOT_ID }),
-    'model.safetensors': tiny.safetensors,
-    'tokenizer.json': byteTokenizerJson(),
-    'tokenizer_config.json': BYTE_TOKENIZER_CONFIG,
-  });
+  writeFolder(dir, 'my-model', randomModelSource(51, 64).files);
   writeFolder(dir, 'my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
   browser = await launch();
 });

@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { parseSafetensors } from '../../src/model/safetensors';
-import { randomGpt2Files } from '../helpers/random_model';
+import { randomModelSource } from '../helpers/files_source';
 import { randomSaeLensFiles } from '../helpers/random_sae';
-import { BYTE_TOKENIZER_CONFIG, BYTE_TOKENIZER_VOCAB, EOT_ID, byteTokenizerJson } from '../helpers/byte_tokenizer';
 import { launch, openApp, ready, shot, writeFolder } from './browser';
 
 const base = inject('baseUrl');
@@ -18,19 +17,15 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glassbox-local-'));
-  const tiny = randomGpt2Files({ nLayers: 2, dModel: 96, nHeads: 3, vocab: BYTE_TOKENIZER_VOCAB, nCtx: 64, seed: 51 });
-  writeFolder(dir, 'my-model', {
-    'config.json': JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID, eos_token_id: EOT_ID }),
-    'model.safetensors': tiny.safetensors,
-    'tokenizer.json': byteTokenizerJson(),
-    'tokenizer_config.json': BYTE_TOKENIZER_CONFIG,
-  });
+  const model = randomModelSource(51, 64).files;
+  writeFolder(dir, 'my-model', model);
   // the same model with a NaN in wte, and with a config whose n_embd the weights do not have
-  const nan = tiny.safetensors.slice();
-  const wte = parseSafetensors(nan.buffer, 'model.safetensors').tensors.get('wte.weight')!;
-  new DataView(nan.buffer).setFloat32(wte.begin + 4 * (2 * 96 + 7), NaN, true);
-  writeFolder(dir, 'nan-model', { 'config.json': JSON.stringify({ ...JSON.parse(tiny.config), bos_token_id: EOT_ID }), 'model.safetensors': nan, 'tokenizer.json': byteTokenizerJson() });
-  writeFolder(dir, 'mismatched-model', { 'config.json': JSON.stringify({ ...JSON.parse(tiny.config), n_embd: 128, n_head: 5 }), 'model.safetensors': tiny.safetensors, 'tokenizer.json': byteTokenizerJson() });
+  const config = JSON.parse(new TextDecoder().decode(model['config.json']));
+  const nan = model['model.safetensors'].slice(0);
+  const wte = parseSafetensors(nan, 'model.safetensors').tensors.get('wte.weight')!;
+  new DataView(nan).setFloat32(wte.begin + 4 * (2 * 96 + 7), NaN, true);
+  writeFolder(dir, 'nan-model', { ...model, 'model.safetensors': nan });
+  writeFolder(dir, 'mismatched-model', { ...model, 'config.json': JSON.stringify({ ...config, n_embd: 128, n_head: 5 }) });
   writeFolder(dir, 'my-sae', randomSaeLensFiles({ dIn: 96, dSae: 128, hookName: 'blocks.1.hook_resid_pre', arch: 'topk', k: 8, seed: 9 }));
   writeFolder(dir, 'wide-sae', randomSaeLensFiles({ dIn: 768, dSae: 256, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 10 }));
   browser = await launch();
