@@ -21,6 +21,8 @@ stage() {  # stage NAME: true once NAME (or an earlier stage) is reached
 }
 if stage corpus; then
   $PY tools/corpus.py --out "$B/corpus"
+  # the first ~300 KB of held-out documents (whole lines): the corpus of in-browser dashboard builds
+  head -c 300000 "$B/corpus/heldout.jsonl" | head -n -1 > "$M/corpus.jsonl"
   $PY tools/prepare_data.py --build "$B" --out "$M"
   $PY tools/tokenizer_cases.py "$M/tokenizer.json" "$FIX.tokenizer.json"
   if [ -d node_modules/@huggingface/tokenizers ]; then node tools/check_tokenizer.mjs "$M" "$FIX.tokenizer.json"; fi
@@ -33,7 +35,10 @@ if stage sae; then
   $PY tools/train_sae.py --build "$B" --model "$M" > "$B/train_sae.log"
   tail -2 "$B/train_sae.log"
 fi
-if stage features; then $PY tools/features.py --build "$B" --model "$M"; fi
+if stage features; then
+  $PY tools/features.py --build "$B" --model "$M"
+  node tools/ngram_labels.mjs "$M/features"   # n-gram labels from the shards' examples, into index.json
+fi
 if stage evaluate; then $PY tools/evaluate.py --build "$B" --model "$M" | tee "$B/evaluate.log" | tail -3; fi
 if stage fixtures; then
   $PY tools/fixtures.py --model "$M" --out "$FIX"

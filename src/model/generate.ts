@@ -29,12 +29,12 @@ export async function generateStreams(
   onEvent: (e: GenerateEvent) => void,
   cancelled: () => boolean,
   /** Stop ids beyond the model's EOS ids (a chat template's end of turn), and the steered stream's own prompt (its side of a chat). */
-  opts: { stopIds?: readonly number[]; steeredPrompt?: number[] } = {},
+  opts: { stopIds?: readonly number[]; steeredPrompt?: number[]; baseline?: boolean } = {},
 ): Promise<Record<StreamName, StreamResult | null>> {
   const streams: Stream[] = [];
   try {
     for (const [name, slot, steer] of [['baseline', 0, false], ['steered', 1, true]] as const) {
-      if (steer && !steered) continue;
+      if (steer ? !steered : opts.baseline === false) continue;
       model.reset(slot);
       const sampler = new GpuSampler(model.gpu, req.sampling, req.seed);
       const ids = steer ? (opts.steeredPrompt ?? prompt) : prompt;
@@ -92,5 +92,5 @@ async function decode(
   }
   const result = (s: Stream | undefined): StreamResult | null =>
     s ? { ids: s.out, text: tokenizer.decode(s.out), reason: s.reason!, msPerToken: s.out.length ? s.ms / s.out.length : 0 } : null;
-  return { baseline: result(streams[0]), steered: result(streams[1]) };
+  return { baseline: result(streams.find((s) => !s.steer)), steered: result(streams.find((s) => s.steer)) };
 }

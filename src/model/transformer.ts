@@ -7,7 +7,7 @@ import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { NonFiniteError } from '../errors';
 import { parseSample, type SampledToken } from '../kernels/sample';
-import { packSteering, MAX_STEERING, type SteeringEntry } from '../kernels/steer';
+import { packSteering, STEERING_BYTES, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
 import type { GpuSampler } from './gpu_sampler';
 import { parseHook, type HookName } from './hooks';
@@ -100,7 +100,7 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
     this.maxT = cfg.nCtx;
     this.resid = createBuffer(device, 'resid (T, C)', cfg.nCtx * cfg.dModel * 4);
     this.ids = createBuffer(device, 'ids (T)', cfg.nCtx * 4);
-    this.steering = createBuffer(device, 'steering', 16 + 16 * MAX_STEERING);
+    this.steering = createBuffer(device, 'steering', STEERING_BYTES);
     this.caches.push(new KvCache(device, cfg.nLayers, cfg.nCtx, kvWidth));
   }
 

@@ -61,6 +61,8 @@ export class Sae {
   private readonly wEnc: GpuTensor;
   /** W_enc^T (S, C): single-token encodes read it as contiguous rows (see the `logits` kernel). */
   private readonly wEncT: GpuTensor;
+  /** |W_dec[i]| per feature (S): for steering strengths in units of the feature's max activation. */
+  readonly decoderNorms: Float32Array;
 
   /**
    * encDtype: how both copies of W_enc are stored (the model's weight dtype). W_dec stays f32:
@@ -88,9 +90,16 @@ export class Sae {
     this.wEncT = uploadTensor(device, 'sae.W_enc^T (S, C)', [S, C], wEncT, gpu.ctx.maxBinding, encDtype);
     // one part: (C, S) in f32 is 75.5 MB for GPT-2's 24576-wide SAEs, under every binding limit
     this.wEnc = uploadTensor(device, 'sae.W_enc (C, S)', [C, S], wEnc, Infinity, encDtype);
+    const wDec = weights.get('W_dec')!;
+    this.decoderNorms = new Float32Array(S);
+    for (let s = 0; s < S; s++) {
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += wDec[s * C + c] ** 2;
+      this.decoderNorms[s] = Math.sqrt(sum);
+    }
     this.w = {
       bEnc: uploadBuffer(device, 'sae.b_enc (S)', bias),
-      wDec: uploadBuffer(device, 'sae.W_dec (S, C)', weights.get('W_dec')!),
+      wDec: uploadBuffer(device, 'sae.W_dec (S, C)', wDec),
       bDec: uploadBuffer(device, 'sae.b_dec (C)', weights.get('b_dec')!),
       aux: uploadBuffer(device, 'sae.aux (4, S)', aux),
     };

@@ -19,7 +19,7 @@ const MAX_INFLATE_RATIO = 1032;
  * what deflate can give first, and the output against the claim after (one spare byte shows a
  * stream that runs long).
  */
-function gunzip(data: Uint8Array, file: string): Uint8Array {
+export function gunzip(data: Uint8Array, file: string): Uint8Array {
   const fail = (why: string): never => {
     throw new ModelFileError(file, `is gzipped but does not decompress (${why}). Download it again.`);
   };

@@ -6,10 +6,14 @@ import type { ChatMessage } from '../model/chat';
 import type { ModelConfig } from '../model/load';
 import type { SamplingOptions } from '../model/sampling';
 import type { SaeConfig, SaeOverrides } from '../sae/formats';
-import type { SteeringSpec } from '../sae/steering';
+import type { SteeringSpec, SteerPositions } from '../sae/steering';
 import type { HubAuth } from '../store/hub';
+import type { StreamReport } from '../model/inspect';
+import type { BuildDashboardsRequest, BuildDashboardsResult, BuildProgress } from '../dashboards/run';
 
-export type { ChatMessage, SteeringSpec, WeightChoice, WeightDtype };
+export type { BuildDashboardsRequest, BuildDashboardsResult, BuildProgress };
+
+export type { ChatMessage, SteeringSpec, SteerPositions, WeightChoice, WeightDtype };
 
 /** Where a model's files come from: a base URL (bundled or a Hub mirror) or files in memory. */
 export type FileSource =
@@ -168,6 +172,13 @@ export interface GenerateRequest {
   stopAtEos?: boolean;
   /** With steering, a steered stream runs beside the baseline, same seed and sampling. */
   steering?: SteeringSpec[];
+  /** Where the steering applies (default every position) and whether a leading BOS is left alone (default no). */
+  steerAt?: { positions: SteerPositions; skipBos: boolean };
+  /**
+   * false: only the steered stream runs (the page keeps the baseline of an unchanged prompt, seed
+   * and sampling); the result's baseline is then null. Default true.
+   */
+  baseline?: boolean;
   /**
    * Chat: the conversation so far, ending with the user's turn. The prompt (then ignored) is the
    * model's chat template rendered with it, and the replies stop at the template's end of turn
@@ -194,8 +205,66 @@ export interface StreamResult {
 }
 
 export interface GenerateResult {
-  baseline: StreamResult;
+  baseline: StreamResult | null;
   steered: StreamResult | null;
+  promptTokens: number;
+}
+
+/** What inspectGeneration reads: a finished generation's prompt and both streams' ids, and the steering it ran with. */
+export interface InspectRequest {
+  /** The prompt ids (the 'prompt' event's), and the steered side's own when a chat gave it one. */
+  prompt: number[];
+  steeredPrompt?: number[];
+  baseline: number[];
+  steered: number[];
+  steering: SteeringSpec[];
+  steerAt?: GenerateRequest['steerAt'];
+}
+
+export interface TokenAlternative {
+  id: number;
+  token: string;
+  prob: number;
+}
+
+/** One stream's generated tokens, each with its probability, alternatives, KL and features (src/model/inspect.ts). */
+export interface StreamInspection extends Omit<StreamReport, 'alternatives'> {
+  pieces: string[];
+  alternatives: TokenAlternative[][];
+}
+
+export interface GenerationReport {
+  /** For the baseline, "own" is the unsteered model and "other" the steered one; for the steered stream the reverse. */
+  baseline: StreamInspection;
+  steered: StreamInspection;
+  /** The first generated index where the two streams chose different tokens; null when they agree throughout. */
+  divergence: number | null;
+}
+
+/** The most strengths one sweep runs. */
+export const MAX_SWEEP = 16;
+
+/** A dose-response sweep: the steered stream generated at each strength of one steered feature. */
+export interface SweepRequest extends GenerateRequest {
+  /** The index in `steering` of the feature whose strength varies (in its own unit). */
+  target: number;
+  /** 2..16 strengths, each run in turn. */
+  strengths: number[];
+}
+
+export interface SweepPoint {
+  strength: number;
+  ids: number[];
+  text: string;
+  /** The target feature's mean activation on the generated tokens, read by the unsteered model. */
+  featureMean: number;
+  /** Mean per-token KL(steered || baseline) in nats over the generated tokens. */
+  klMean: number;
+}
+
+export interface SweepResult {
+  baseline: StreamResult;
+  points: SweepPoint[];
   promptTokens: number;
 }
 
@@ -220,6 +289,10 @@ export interface EngineApi {
   featureWeights(feature: number, k?: number): Promise<FeatureWeights>;
   /** Streams events through onEvent; resolves when generation ends (also when cancelled). */
   generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult>;
+  /** Per generated token of both streams: probability, top alternatives, KL between the streams' models, SAE features; and where they diverge. */
+  inspectGeneration(req: InspectRequest): Promise<GenerationReport>;
+  /** Generates the steered stream at each strength of one feature (cancel() stops it), reporting each point as it is done. */
+  sweep(req: SweepRequest, onPoint?: (p: SweepPoint, index: number) => void): Promise<SweepResult>;
   /** After GpuDeviceLost: a new device, with the model and SAE in service reloaded from the cache or the same files. */
   recover(onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   /** onLost is called when the browser reports the device lost, also between calls. */
@@ -229,4 +302,9 @@ export interface EngineApi {
   /** Stops the running generation after its current token, and any download in progress. */
   cancel(): Promise<void>;
   dispose(): Promise<void>;
+  /**
+   * Runs the model and SAE over a corpus and builds every feature's dashboard (density, histogram,
+   * top and interval examples), reporting progress; cancel() stops it resumably. Stored in OPFS.
+   */
+  buildDashboards(req: BuildDashboardsRequest, onProgress?: (p: BuildProgress) => void): Promise<BuildDashboardsResult>;
 }

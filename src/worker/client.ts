@@ -24,11 +24,14 @@ export function createEngineClient(): EngineClient {
     featureActivations: (features) => remote.featureActivations(features),
     featureWeights: (feature, k) => remote.featureWeights(feature, k),
     generate: (req: GenerateRequest, onEvent: (e: GenerateEvent) => void) => remote.generate(req, Comlink.proxy(onEvent)),
+    inspectGeneration: (req) => remote.inspectGeneration(req),
+    sweep: (req, onPoint) => remote.sweep(req, onPoint ? Comlink.proxy(onPoint) : undefined),
     recover: (onProgress) => remote.recover(onProgress ? Comlink.proxy(onProgress) : undefined),
     watchDeviceLoss: (onLost) => remote.watchDeviceLoss(Comlink.proxy(onLost)),
     loseDevice: () => remote.loseDevice(),
     cancel: () => remote.cancel(),
     dispose: () => remote.dispose(),
+    buildDashboards: (req, onProgress) => remote.buildDashboards(req, onProgress ? Comlink.proxy(onProgress) : undefined),
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();

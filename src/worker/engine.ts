@@ -17,12 +17,15 @@ import { TextTokenizer } from '../model/tokenizer';
 import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
-import { steeringEntries } from '../sae/steering';
+import { steeringEntries, type SteeringSpec } from '../sae/steering';
+import { divergencePoint, inspectStream } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
+import { runBuild, type BuildDashboardsRequest, type BuildDashboardsResult, type BuildProgress } from '../dashboards/run';
 import type {
   AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, FeatureWeights, ForwardRequest, ForwardResponse,
-  GenerateEvent, GenerateRequest, GenerateResult, GpuMemory, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
+  GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
+import { MAX_SWEEP } from './api';
 
 /** Download bytes as 'fetch'-stage progress events. */
 const fetchProgress =
@@ -40,6 +43,13 @@ export class Engine implements EngineApi {
   /** The last analyzed prompt; its SAE activations stay on the GPU while `analyzedFresh`. */
   private analyzed: number[] | null = null;
   private analyzedFresh = false;
+  /**
+   * What the last analyze() leaves for the next one: its ids, whose keys and values fill KV slot 0
+   * (nothing else has written there since), and its per-token SAE results, copied to the CPU. The
+   * next analyze keeps the cache of the common prefix and runs only the new tokens. Every
+   * exclusive() call clears it unless it says it leaves slot 0 alone (see exclusive).
+   */
+  private reusable: { ids: number[]; k: number; topIdx: Uint32Array; topVal: Float32Array; error: Float32Array } | null = null;
   /** Bumped by cancel(); a generation stops when the value it started with changes. */
   private generation = 0;
   /** Aborts the downloads of the load in progress. */
@@ -51,10 +61,13 @@ export class Engine implements EngineApi {
   /**
    * Runs GPU work one call at a time: forward passes share buffers and KV caches. A call that
    * fails because the device was lost (a readback of a destroyed device fails first) reports the
-   * loss, as a GpuDeviceLost, whatever error surfaced.
+   * loss, as a GpuDeviceLost, whatever error surfaced. Unless `keepsSlot0` (the call promises not
+   * to write KV slot 0, or keeps `reusable` right itself), the last analysis stops being reusable:
+   * a call added later is safe by default.
    */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  private exclusive<T>(fn: () => Promise<T>, keepsSlot0 = false): Promise<T> {
     const guarded = async () => {
+      if (!keepsSlot0) this.reusable = null;
       try {
         return await fn();
       } catch (e) {
@@ -312,21 +325,49 @@ export class Engine implements EngineApi {
     });
   }
 
+  /**
+   * Each token's top SAE features and reconstruction error. When the prompt shares a prefix with
+   * the last analysis (typing: a character appended, removed or edited), the prefix's keys and
+   * values stay in KV slot 0 and only the tokens after it run; the prefix's results come from the
+   * last call. The answer is bit for bit a whole run's (tests/gpu/analyze_prefix.test.ts): every
+   * kernel of a T > 1 forward computes a row the same way whatever T and the row's offset, and at
+   * least two tokens always run, as T = 1 takes other kernels (matvec, the T=1 SAE encode) that
+   * sum in another order.
+   */
   async analyze(req: AnalyzeRequest): Promise<AnalyzeResponse> {
     return this.exclusive(async () => {
       const { model, tokenizer } = this.readySae();
       const { ids, notice } = this.promptIds(req.text, undefined, model.cfg.nCtx);
-      model.reset();
-      const out = await model.forward(ids, { logits: 'none' });
+      const last = this.reusable;
+      this.reusable = null; // until this forward has succeeded
+      const T = ids.length;
+      // Reused keys and values must come from T > 1 runs too: a one-token prompt ran the decode
+      // kernels, and forward() cuts inputs longer than maxT in chunks. Those run whole.
+      const reuse = last && last.ids.length > 1 && T <= model.maxT && model.cache(0).length === last.ids.length ? commonPrefix(last.ids, ids) : 0;
+      const from = Math.max(0, Math.min(reuse, T - 2));
+      model.cache(0).length = from;
+      const sae = (await model.forward(ids.slice(from), { logits: 'none' })).sae!;
       this.analyzed = ids;
-      this.analyzedFresh = true;
-      const sae = out.sae!;
-      const res: AnalyzeResponse = {
-        ids, pieces: tokenizer.pieces(ids), k: sae.topIdx.length / ids.length,
-        topIdx: sae.topIdx, topVal: sae.topVal, error: sae.err, notice,
-      };
-      return Comlink.transfer(res, [sae.topIdx.buffer as ArrayBuffer]);
-    });
+      this.analyzedFresh = from === 0; // the SAE's activation buffer holds the suffix's rows only
+      const K = sae.topIdx.length / (T - from);
+      // one buffer for all three (one transfer): the kept prefix's rows, then the new ones
+      const buf = new ArrayBuffer(T * (2 * K + 2) * 4);
+      const topIdx = new Uint32Array(buf, 0, T * K);
+      const topVal = new Float32Array(buf, T * K * 4, T * K);
+      const error = new Float32Array(buf, 2 * T * K * 4, 2 * T);
+      if (from) {
+        topIdx.set(last!.topIdx.subarray(0, from * K));
+        topVal.set(last!.topVal.subarray(0, from * K));
+        error.set(last!.error.subarray(0, 2 * from));
+      }
+      topIdx.set(sae.topIdx, from * K);
+      topVal.set(sae.topVal, from * K);
+      error.set(sae.err, 2 * from);
+      // copies: the transfer below empties `buf` on this side of a worker
+      this.reusable = { ids, k: K, topIdx: topIdx.slice(), topVal: topVal.slice(), error: error.slice() };
+      const res: AnalyzeResponse = { ids, pieces: tokenizer.pieces(ids), k: K, topIdx, topVal, error, notice };
+      return Comlink.transfer(res, [buf]);
+    }, true);
   }
 
   async featureActivations(features: number[]): Promise<FeatureActivations> {
@@ -343,10 +384,15 @@ export class Engine implements EngineApi {
         throw new EngineStateError(`The prompt's ${T} tokens exceed the ${model.maxT} whose activations stay on the GPU; analyze a shorter prompt.`);
       }
       if (!this.analyzedFresh) {
-        // a generation has since used the GPU buffers: run the analyzed prompt again
+        // a generation has since used the GPU buffers, or analyze() ran only the prompt's new
+        // tokens: run the analyzed prompt again, whole
+        const last = this.reusable;
+        this.reusable = null;
         model.reset();
         await model.forward(this.analyzed, { logits: 'none' });
         this.analyzedFresh = true;
+        // slot 0 holds the analyzed prompt again, so the last analysis stays reusable
+        if (last?.ids === this.analyzed) this.reusable = last;
       }
       const gpu = this.gpu!;
       const idsBuf = gpu.device.createBuffer({ size: features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -360,7 +406,7 @@ export class Engine implements EngineApi {
       out.destroy();
       checkAlive(gpu.ctx);
       return Comlink.transfer({ features, values }, [values.buffer]);
-    });
+    }, true);
   }
 
   async featureWeights(feature: number, k = 10): Promise<FeatureWeights> {
@@ -383,36 +429,117 @@ export class Engine implements EngineApi {
         feature, decoderNorm: raw.norm, topLogits: raw.top.map(logit), bottomLogits: raw.bottom.map(logit),
         neighbours: raw.neighbours.map(({ id, value }) => ({ id, cosine: value })),
       };
-    });
+    }, true); // reads the weights alone
   }
 
   async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<GenerateResult> {
+    const myGeneration = this.checkGenerate(req);
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.ready();
+      const steering = req.steering ?? [];
+      if (!steering.length && req.baseline === false) throw new EngineStateError('Nothing to generate: no baseline was asked for and nothing is steered.');
+      const { ids, chat } = this.generationPrompt(req, (message) => onEvent({ type: 'notice', message }));
+      this.setSteering(steering, req.steerAt, chat?.steeredIds ?? ids);
+      onEvent({ type: 'prompt', tokens: { ids, pieces: tokenizer.pieces(ids) } });
+      this.analyzedFresh = false;
+      const opts = {
+        baseline: req.baseline !== false,
+        ...(chat ? { stopIds: tokenizer.chatStopIds(model.eosIds), steeredPrompt: chat.steeredIds } : {}),
+      };
+      const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration, opts);
+      return { baseline: streams.baseline, steered: streams.steered, promptTokens: ids.length };
+    });
+  }
+
+  /** Checks a generation's settings; returns the cancel counter it starts with. */
+  private checkGenerate(req: GenerateRequest): number {
     checkSampling(req.sampling);
     if (!(Number.isInteger(req.maxNewTokens) && req.maxNewTokens >= 0)) {
       throw new RangeError(`maxNewTokens must be an integer >= 0, got ${req.maxNewTokens}`);
     }
-    const myGeneration = this.generation;
+    return this.generation;
+  }
+
+  /** The prompt ids a generation starts from (cut to half the context when longer), and a chat's. */
+  private generationPrompt(req: GenerateRequest, notice: (message: string) => void): { ids: number[]; chat: { ids: number[]; steeredIds?: number[] } | null } {
+    const { model, tokenizer } = this.ready();
+    const nCtx = model.cfg.nCtx;
+    const chat = req.chat ? this.chatPrompt(req.chat, req.steeredChat, (req.steering ?? []).length > 0) : null;
+    let ids = chat?.ids ?? tokenizer.encode(req.prompt);
+    if (ids.length === 0) ids = [model.cfg.bosTokenId ?? 0];
+    if (!chat && ids.length >= nCtx) {
+      const keep = Math.max(1, nCtx >> 1);
+      notice(`The prompt is ${ids.length} tokens; the model's context is ${nCtx}. Kept the last ${keep} tokens.`);
+      ids = ids.slice(-keep);
+    }
+    return { ids, chat };
+  }
+
+  /** Writes the steering for a steered stream whose prompt is `steeredIds` (positions count from its start). */
+  private setSteering(steering: SteeringSpec[], at: GenerateRequest['steerAt'], steeredIds: number[]): void {
+    if (!steering.length) return;
+    const { model } = this.ready();
+    if (!model.sae) throw new EngineStateError('Steering needs an SAE: load one first.');
+    const scope = { ...(at ?? { positions: 'all', skipBos: false }), promptLength: steeredIds.length, startsWithBos: steeredIds[0] === model.cfg.bosTokenId };
+    model.setSteering(steeringEntries(steering, { dSae: model.sae.cfg.dSae, decoderNorms: model.sae.decoderNorms }, this.maxActs, scope));
+  }
+
+  async inspectGeneration(req: InspectRequest): Promise<GenerationReport> {
     return this.exclusive(async () => {
-      const { model, tokenizer } = this.ready();
-      const steering = req.steering ?? [];
-      if (steering.length) {
-        if (!model.sae) throw new EngineStateError('Steering needs an SAE: load one first.');
-        model.setSteering(steeringEntries(steering, model.sae.cfg.dSae, this.maxActs));
-      }
+      const { model, tokenizer } = this.readySae();
       const nCtx = model.cfg.nCtx;
-      const chat = req.chat ? this.chatPrompt(req.chat, req.steeredChat, steering.length > 0) : null;
-      let ids = chat?.ids ?? tokenizer.encode(req.prompt);
-      if (ids.length === 0) ids = [model.cfg.bosTokenId ?? 0];
-      if (!chat && ids.length >= nCtx) {
-        const keep = Math.max(1, nCtx >> 1);
-        onEvent({ type: 'notice', message: `The prompt is ${ids.length} tokens; the model's context is ${nCtx}. Kept the last ${keep} tokens.` });
-        ids = ids.slice(-keep);
+      for (const [name, prompt, gen] of [['baseline', req.prompt, req.baseline], ['steered', req.steeredPrompt ?? req.prompt, req.steered]] as const) {
+        if (prompt.length === 0) throw new EngineStateError('inspectGeneration: the prompt is empty.');
+        if (prompt.length + gen.length > nCtx) {
+          throw new EngineStateError(`The ${name} text is ${prompt.length + gen.length} tokens, longer than the model's ${nCtx}-token context: it slid during generation and cannot be inspected whole.`);
+        }
       }
-      onEvent({ type: 'prompt', tokens: { ids, pieces: tokenizer.pieces(ids) } });
+      this.setSteering(req.steering, req.steerAt, req.steeredPrompt ?? req.prompt);
       this.analyzedFresh = false;
-      const opts = chat ? { stopIds: tokenizer.chatStopIds(model.eosIds), steeredPrompt: chat.steeredIds } : {};
-      const streams = await generateStreams(model, tokenizer, req, ids, steering.length > 0, onEvent, () => this.generation !== myGeneration, opts);
-      return { baseline: streams.baseline!, steered: streams.steered, promptTokens: ids.length };
+      const piece = (id: number) => tokenizer.pieces([id])[0];
+      const named = async (prompt: number[], ids: number[], steered: boolean): Promise<StreamInspection> => {
+        const r = await inspectStream(model, prompt, ids, steered);
+        checkAlive(this.gpu!.ctx);
+        const { otherFeatures: _, ...report } = r;
+        return { ...report, pieces: tokenizer.pieces(ids), alternatives: r.alternatives.map((alts) => alts.map((a) => ({ ...a, token: piece(a.id) }))) };
+      };
+      const baseline = await named(req.prompt, req.baseline, false);
+      const steered = await named(req.steeredPrompt ?? req.prompt, req.steered, true);
+      return { baseline, steered, divergence: divergencePoint(req.baseline, req.steered) };
+    });
+  }
+
+  async sweep(req: SweepRequest, onPoint?: (p: SweepPoint, index: number) => void): Promise<SweepResult> {
+    const myGeneration = this.checkGenerate(req);
+    const steering = req.steering ?? [];
+    const target = steering[req.target];
+    if (!target) throw new EngineStateError(`sweep: target ${req.target} is not one of the ${steering.length} steered features.`);
+    if (!(req.strengths.length >= 2 && req.strengths.length <= MAX_SWEEP && req.strengths.every(Number.isFinite))) {
+      throw new EngineStateError(`sweep: give 2..${MAX_SWEEP} finite strengths, got ${req.strengths.length}.`);
+    }
+    if (req.chat) throw new EngineStateError('sweep: a strength sweep runs on a plain prompt, not a chat.');
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.readySae();
+      const { ids } = this.generationPrompt(req, () => {});
+      this.analyzedFresh = false;
+      const cancelled = () => this.generation !== myGeneration;
+      const base = await generateStreams(model, tokenizer, req, ids, false, () => {}, cancelled, {});
+      const points: SweepPoint[] = [];
+      for (const [i, strength] of req.strengths.entries()) {
+        if (cancelled()) break;
+        const specs = steering.map((s, j) => (j === req.target ? { ...s, value: strength } : s));
+        this.setSteering(specs, req.steerAt, ids);
+        const run = await generateStreams(model, tokenizer, req, ids, true, () => {}, cancelled, { baseline: false });
+        const gen = run.steered!;
+        if (gen.reason === 'cancelled') break;
+        const r = await inspectStream(model, ids, gen.ids, true, 0, [target.feature]);
+        checkAlive(this.gpu!.ctx);
+        const mean = (a: Float32Array) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
+        const point: SweepPoint = { strength, ids: gen.ids, text: gen.text, featureMean: mean(r.otherFeatures), klMean: mean(r.kl) };
+        points.push(point);
+        onPoint?.(point, i);
+      }
+      return { baseline: base.baseline!, points, promptTokens: ids.length };
     });
   }
 
@@ -445,4 +572,29 @@ export class Engine implements EngineApi {
       this.gpu = null;
     });
   }
+
+  /**
+   * Builds feature dashboards for the loaded SAE from a corpus (src/dashboards/run.ts); cancel()
+   * stops it with its state saved, and the same request then resumes it.
+   */
+  async buildDashboards(req: BuildDashboardsRequest, onProgress?: (p: BuildProgress) => void): Promise<BuildDashboardsResult> {
+    const myGeneration = this.generation;
+    return this.exclusive(async () => {
+      const { model, tokenizer, sae } = this.readySae();
+      this.analyzedFresh = false; // the build's forwards overwrite the analyzed prompt's activations
+      const res = await runBuild({ gpu: this.gpu!, model, tokenizer, hookName: sae.cfg.hookName }, req, (p) => onProgress?.(p), () => this.generation !== myGeneration);
+      checkAlive(this.gpu!.ctx);
+      // an SAE that came without feature data now has max activations: steering in multiples of them works
+      if (res.dashboards && !this.maxActs) this.maxActs = Float32Array.from(res.dashboards.summaries, (f) => f.maxAct);
+      return res;
+    });
+  }
+}
+
+/** How many leading ids a and b share. */
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }

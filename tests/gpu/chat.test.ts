@@ -72,7 +72,7 @@ describe('chat with a Gemma 3 checkpoint', () => {
     const engine = new Engine();
     await engine.load({ kind: 'files', files: await files(chatTokenizerFiles(template)), weights: 'f32' });
     const first = await run(engine, { ...GREEDY, chat: ASK, stopAtEos: false });
-    const G = first.res.baseline.ids;
+    const G = first.res.baseline!.ids;
     await engine.dispose();
     // a later greedy token the prompt lacks becomes <end_of_turn>: that token's id and the old
     // <end_of_turn>'s trade places in the tokenizer and the input embedding, so the model reads the
@@ -84,9 +84,9 @@ describe('chat with a Gemma 3 checkpoint', () => {
     const again = new Engine();
     await again.load({ kind: 'files', files: await files(chatTokenizerFiles(template, { '<end_of_turn>': g }), [eot, g]), weights: 'f32' });
     const second = await run(again, { ...GREEDY, chat: ASK });
-    expect(second.res.baseline.ids).toEqual(G.slice(0, k + 1));
-    expect(second.res.baseline.reason).toBe('eos');
-    expect(second.res.baseline.text.endsWith('<end_of_turn>')).toBe(true);
+    expect(second.res.baseline!.ids).toEqual(G.slice(0, k + 1));
+    expect(second.res.baseline!.reason).toBe('eos');
+    expect(second.res.baseline!.text.endsWith('<end_of_turn>')).toBe(true);
     const last = second.events.filter((e) => e.type === 'token').at(-1);
     expect(last).toMatchObject({ id: g, stop: true, text: '<end_of_turn>' });
     await again.dispose();
@@ -99,9 +99,9 @@ describe('chat with a Gemma 3 checkpoint', () => {
     const a = await engine.analyze({ text: 'What is your physical form?' });
     const steering = [{ feature: a.topIdx[0], mode: 'add' as const, value: 200, unit: 'absolute' as const }];
     const one = await run(engine, { ...GREEDY, chat: ASK, steering, maxNewTokens: 6, stopAtEos: false });
-    expect(one.res.baseline.ids).toHaveLength(6);
+    expect(one.res.baseline!.ids).toHaveLength(6);
     expect(one.res.steered!.ids).toHaveLength(6);
-    expect(one.res.steered!.ids).not.toEqual(one.res.baseline.ids);
+    expect(one.res.steered!.ids).not.toEqual(one.res.baseline!.ids);
     // turn two: each side continues its own reply
     const turn = (reply: string): ChatMessage[] => [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: reply }, { role: 'user', content: 'Why?' }];
     const two = await run(engine, { ...GREEDY, chat: turn('ok'), steeredChat: turn('bridge'), steering, maxNewTokens: 3, stopAtEos: false });

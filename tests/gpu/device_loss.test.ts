@@ -40,7 +40,7 @@ describe('device loss', () => {
     const after = await engine.analyze({ text: 'the lost device' });
     expect(Array.from(after.topIdx)).toEqual(Array.from(before.topIdx));
     const again = await engine.generate(req, () => {});
-    expect(again.baseline.ids).toEqual(whole.baseline.ids);
+    expect(again.baseline!.ids).toEqual(whole.baseline!.ids);
     expect(again.steered!.ids).toEqual(whole.steered!.ids);
 
     // 2. lost while idle (what a driver reset looks like to the page): the next call reports it

@@ -57,9 +57,9 @@ describe('Engine', () => {
   it('the same seed gives the same tokens, streamed one event per token', async () => {
     const { engine } = await loaded();
     const events: GenerateEvent[] = [];
-    const a = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 7, stopAtEos: false }, (e) => events.push(e))).baseline;
-    const b = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 7, stopAtEos: false }, () => {})).baseline;
-    const c = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 8, stopAtEos: false }, () => {})).baseline;
+    const a = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 7, stopAtEos: false }, (e) => events.push(e))).baseline!;
+    const b = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 7, stopAtEos: false }, () => {})).baseline!;
+    const c = (await engine.generate({ prompt: 'the ', maxNewTokens: 10, sampling, seed: 8, stopAtEos: false }, () => {})).baseline!;
     expect(a.ids).toHaveLength(10);
     expect(a.reason).toBe('max_tokens');
     expect(b.ids).toEqual(a.ids);
@@ -70,7 +70,7 @@ describe('Engine', () => {
 
   it('greedy generation equals argmax of a fresh full forward at every step', async () => {
     const { engine } = await loaded();
-    const g = (await engine.generate({ prompt: 'he', maxNewTokens: 5, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0, stopAtEos: false }, () => {})).baseline;
+    const g = (await engine.generate({ prompt: 'he', maxNewTokens: 5, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 0, stopAtEos: false }, () => {})).baseline!;
     const prompt = (await engine.tokenize('he')).ids;
     const seq = [...prompt, ...g.ids];
     const full = await engine.forward({ ids: seq, logits: 'all' });
@@ -88,18 +88,18 @@ describe('Engine', () => {
     const run = engine.generate({ prompt: 'the', maxNewTokens: 40, sampling, seed: 1, stopAtEos: false }, (e) => {
       if (e.type === 'token' && ++n === 3) void engine.cancel();
     });
-    const res = (await run).baseline;
+    const res = (await run).baseline!;
     expect(res.reason).toBe('cancelled');
     expect(res.ids.length).toBeLessThan(40);
     // the engine is still usable afterwards
-    expect((await engine.generate({ prompt: 'the', maxNewTokens: 2, sampling, seed: 1, stopAtEos: false }, () => {})).baseline.ids).toHaveLength(2);
+    expect((await engine.generate({ prompt: 'the', maxNewTokens: 2, sampling, seed: 1, stopAtEos: false }, () => {})).baseline!.ids).toHaveLength(2);
     await engine.dispose();
   });
 
   it('a prompt longer than the context gives a notice, not an error, and generation continues past the context', async () => {
     const { engine } = await loaded(16);
     const events: GenerateEvent[] = [];
-    const res = (await engine.generate({ prompt: 'x'.repeat(40), maxNewTokens: 20, sampling, seed: 3, stopAtEos: false }, (e) => events.push(e))).baseline;
+    const res = (await engine.generate({ prompt: 'x'.repeat(40), maxNewTokens: 20, sampling, seed: 3, stopAtEos: false }, (e) => events.push(e))).baseline!;
     const notices = events.filter((e) => e.type === 'notice').map((e) => (e as { message: string }).message);
     expect(notices[0]).toMatch(/prompt is 40 tokens; the model's context is 16/);
     expect(notices.some((m) => /reached the 16-token context/.test(m))).toBe(true);

@@ -59,7 +59,7 @@ describe('Gemma Scope 2 on Gemma 3 through the Engine', () => {
     // add steering at the hook changes the greedy continuation
     const req = { prompt: 'the theme', maxNewTokens: 6, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1, stopAtEos: false };
     const both = await engine.generate({ ...req, steering: [{ feature: a.topIdx[0], mode: 'add', value: 200, unit: 'absolute' }] }, () => {});
-    expect(both.steered!.ids).not.toEqual(both.baseline.ids);
+    expect(both.steered!.ids).not.toEqual(both.baseline!.ids);
     await engine.dispose();
   });
 

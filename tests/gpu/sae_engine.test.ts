@@ -142,11 +142,13 @@ describe('steering', () => {
     model.destroy();
   });
 
-  it('a clamp and an add, from a position on, match the CPU reference of the same edit', async () => {
+  it('clamp, add, orthogonal and cap, each over a range of positions, match the CPU reference of the same edit', async () => {
     const { model, cfg, weights, sae } = await setup();
     const entries: SteeringEntry[] = [
       { feature: 11, mode: 'clamp', value: 8, from: 0 },
       { feature: 250, mode: 'add', value: -3, from: 2 },
+      { feature: 40, mode: 'orthogonal', value: 6, from: 1, to: 4 },
+      { feature: 41, mode: 'cap', value: -0.5, from: 0, to: 5 },
     ];
     model.setSteering(entries);
     const got = await model.forward(ids, { logits: 'all', steer: true, hooks: ['blocks.1.hook_resid_post'] });
@@ -176,8 +178,8 @@ describe('Engine: steered generation and SAE compatibility', () => {
     const both = await engine.generate({ ...req, steering: [{ feature: 3, mode: 'add', value: 20, unit: 'max_act' }] }, (e) => {
       if (e.type === 'token') streams.push(e.stream);
     });
-    expect(both.baseline.ids).toEqual(plain.baseline.ids);
-    expect(both.steered!.ids).not.toEqual(both.baseline.ids);
+    expect(both.baseline!.ids).toEqual(plain.baseline!.ids);
+    expect(both.steered!.ids).not.toEqual(both.baseline!.ids);
     expect(streams.slice(0, 4)).toEqual(['baseline', 'steered', 'baseline', 'steered']);
     await expect(engine.generate({ ...req, steering: [{ feature: S, mode: 'clamp', value: 1, unit: 'absolute' }] }, () => {})).rejects.toThrow(/features 0\.\.299/);
     // a strength that overflows f32 is a typed error under every sampling setting; the engine carries on
@@ -185,7 +187,32 @@ describe('Engine: steered generation and SAE compatibility', () => {
     for (const sampling of [{ temperature: 0, topK: 0, topP: 1 }, { temperature: 0.8, topK: 40, topP: 0.95 }]) {
       await expect(engine.generate({ ...req, sampling, steering: huge }, () => {})).rejects.toMatchObject({ name: 'NonFiniteError' });
     }
-    expect((await engine.generate(req, () => {})).baseline.ids).toEqual(plain.baseline.ids);
+    expect((await engine.generate(req, () => {})).baseline!.ids).toEqual(plain.baseline!.ids);
+    // the steered stream alone (the page keeps the baseline) is the same steered stream
+    const alone = await engine.generate({ ...req, baseline: false, steering: [{ feature: 3, mode: 'add', value: 20, unit: 'max_act' }] }, () => {});
+    expect(alone.baseline).toBeNull();
+    expect(alone.steered!.ids).toEqual(both.steered!.ids);
+    await expect(engine.generate({ ...req, baseline: false }, () => {})).rejects.toMatchObject({ name: 'EngineStateError' });
+    await engine.dispose();
+  });
+
+  it('steering positions: generated tokens only leaves the prompt pass (so the first token) alone; the prompt only steers the prompt', async () => {
+    const engine = new Engine();
+    await engine.load(randomModelSource(6));
+    const files = randomSaeLensFiles({ dIn: C, dSae: S, hookName: 'blocks.1.hook_resid_pre', arch: 'standard', seed: 4 });
+    await engine.loadSae({ kind: 'files', files });
+    const req = { prompt: 'the cat', maxNewTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1 }, seed: 1, stopAtEos: false };
+    const steering = [{ feature: 3, mode: 'add' as const, value: 60, unit: 'absolute' as const }];
+    const at = async (positions: 'all' | 'prompt' | 'generated') => (await engine.generate({ ...req, steering, steerAt: { positions, skipBos: false } }, () => {}));
+    const all = await at('all');
+    const gen = await at('generated');
+    const prompt = await at('prompt');
+    const base = all.baseline!.ids;
+    expect(all.steered!.ids).not.toEqual(base);
+    expect(gen.steered!.ids[0]).toBe(base[0]);
+    expect(gen.steered!.ids).not.toEqual(base);
+    // steering the prompt alone moves the first token as steering everywhere does (the same prompt pass)
+    expect(prompt.steered!.ids[0]).toBe(all.steered!.ids[0]);
     await engine.dispose();
   });
 

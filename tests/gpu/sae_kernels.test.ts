@@ -91,27 +91,60 @@ describe('sae_decode + sae_error', () => {
 });
 
 describe('steer', () => {
-  it('clamp and add, several features, from a position on (T=5, C=96, S=300, pos0=3)', async () => {
+  const run = async (entries: SteeringEntry[], x: Float32Array, f: Float32Array, wDec: Float32Array, stats: Float32Array, T: number, C: number, S: number, pos0: number) => {
     const g = await getGpu();
+    const xb = upload(g, x);
+    g.writeStep(pos0);
+    g.run([steer(g, { steering: uploadBuffer(g.device, 'steering', new Uint8Array(packSteering(entries))), f: upload(g, f), wDec: upload(g, wDec), stats: upload(g, stats), x: xb, T, C, S })]);
+    return read(g, xb, T * C);
+  };
+  const statsFor = (T: number) => Float32Array.from({ length: 2 * T }, (_, i) => (i % 2 ? 0 : 0.5 + i / 10));
+
+  it('clamp and add, several features, from a position on (T=5, C=96, S=300, pos0=3)', async () => {
     const [T, C, S, pos0] = [5, 96, 300, 3];
     const rng = new Rng(21);
     const x = rng.array(T * C);
     const f = sparse(rng, T * S, 0.2);
     const wDec = rng.array(S * C, 0.1);
-    const stats = Float32Array.from({ length: 2 * T }, (_, i) => (i % 2 ? 0 : 0.5 + i / 10));
     const entries: SteeringEntry[] = [
       { feature: 7, mode: 'clamp', value: 12.5, from: 0 },
       { feature: 299, mode: 'add', value: -4, from: 5 },
       { feature: 0, mode: 'clamp', value: 0, from: 6 },
     ];
-    const xb = upload(g, x);
-    g.writeStep(pos0);
-    g.run([steer(g, { steering: uploadBuffer(g.device, 'steering', new Uint8Array(packSteering(entries))), f: upload(g, f), wDec: upload(g, wDec), stats: upload(g, stats), x: xb, T, C, S })]);
-    expectClose('steer', await read(g, xb, T * C), steerRef(x, f, wDec, stats, entries, T, C, S, pos0));
+    expectClose('steer', await run(entries, x, f, wDec, statsFor(T), T, C, S, pos0), steerRef(x, f, wDec, statsFor(T), entries, T, C, S, pos0));
   });
 
-  it('clamping a feature to its current value leaves x bit-for-bit unchanged; no entries too; another value moves it', async () => {
-    const g = await getGpu();
+  // awkward widths: C not a multiple of the 64 threads, C below them, one token and many
+  for (const [T, C, S, pos0] of [[1, 770, 1028, 9], [37, 96, 300, 0], [6, 13, 8, 2]] as const) {
+    it(`orthogonal and cap in order, mixed with clamp and add, within [from, to) (T=${T}, C=${C}, S=${S}, pos0=${pos0})`, async () => {
+      const rng = new Rng(T * 1000 + C);
+      const x = rng.array(T * C);
+      const f = sparse(rng, T * S, 0.2);
+      const wDec = rng.array(S * C, 0.2);
+      const stats = statsFor(T);
+      // projections of x on the rows, to put caps below some of them and above others
+      const proj = (feature: number, t: number) => {
+        let dot = 0, vv = 0;
+        for (let c = 0; c < C; c++) { dot += x[t * C + c] * wDec[feature * C + c]; vv += wDec[feature * C + c] ** 2; }
+        return dot / Math.sqrt(vv);
+      };
+      const entries: SteeringEntry[] = [
+        { feature: 3, mode: 'orthogonal', value: 4, from: pos0, to: pos0 + T - 1 },
+        { feature: S - 1, mode: 'cap', value: proj(S - 1, 0) * 0.5 - 0.1, from: 0 },
+        { feature: 1, mode: 'add', value: 2.5, from: pos0 + 1 },
+        { feature: 3, mode: 'orthogonal', value: -1, from: 0, to: pos0 + 2 }, // each sees the edits before it
+        { feature: 2, mode: 'clamp', value: 3, from: 0 },
+        { feature: 5, mode: 'cap', value: -Math.abs(proj(5, T - 1)) - 1, from: 0 },
+      ];
+      const got = await run(entries, x, f, wDec, stats, T, C, S, pos0);
+      const ref = steerRef(x, f, wDec, stats, entries, T, C, S, pos0);
+      expectClose('steer', got, ref, 1e-4, 1e-4);
+      // the caps hold: the projection after the edit is at most the cap where the cap entry applied last
+      expect(got).not.toEqual(x);
+    });
+  }
+
+  it('invariants, bit-for-bit: clamp to the current value, add 0, orthogonal with factor 1, a cap above the projection, no entries, outside [from, to)', async () => {
     const [T, C, S] = [1, 768, 24576];
     const rng = new Rng(5);
     const x = rng.array(T * C);
@@ -119,16 +152,41 @@ describe('steer', () => {
     const feature = f.findIndex((v) => v > 0);
     const wDec = rng.array(S * C, 0.1);
     const stats = Float32Array.from([1.7, 0]);
-    for (const entries of [[{ feature, mode: 'clamp' as const, value: f[feature], from: 0 }], []]) {
-      const xb = upload(g, x);
-      g.writeStep(0);
-      g.run([steer(g, { steering: uploadBuffer(g.device, 'steering', new Uint8Array(packSteering(entries))), f: upload(g, f), wDec: upload(g, wDec), stats: upload(g, stats), x: xb, T, C, S })]);
-      expect(new Uint32Array((await read(g, xb, T * C)).buffer)).toEqual(new Uint32Array(x.buffer));
+    const same: SteeringEntry[][] = [
+      [{ feature, mode: 'clamp', value: f[feature], from: 0 }],
+      [{ feature: 9, mode: 'add', value: 0, from: 0 }],
+      [{ feature: 9, mode: 'orthogonal', value: 1, from: 0 }],
+      [{ feature: 9, mode: 'cap', value: 1e6, from: 0 }],
+      [{ feature: 9, mode: 'add', value: 5, from: 0, to: 4 }], // pos0 is 4: not in force
+      [],
+    ];
+    for (const entries of same) {
+      expect(new Uint32Array((await run(entries, x, f, wDec, stats, T, C, S, 4)).buffer), JSON.stringify(entries)).toEqual(new Uint32Array(x.buffer));
     }
-    const moved = upload(g, x);
-    const entries = [{ feature, mode: 'clamp' as const, value: f[feature] + 1, from: 0 }];
-    g.run([steer(g, { steering: uploadBuffer(g.device, 'steering', new Uint8Array(packSteering(entries))), f: upload(g, f), wDec: upload(g, wDec), stats: upload(g, stats), x: moved, T, C, S })]);
-    expectClose('clamp to value + 1', await read(g, moved, T * C), steerRef(x, f, wDec, stats, entries, T, C, S, 0));
+    for (const entries of [
+      [{ feature, mode: 'clamp' as const, value: f[feature] + 1, from: 0 }],
+      [{ feature: 9, mode: 'orthogonal' as const, value: 0, from: 0 }],
+      [{ feature: 9, mode: 'cap' as const, value: -1e3, from: 0 }],
+    ]) {
+      const got = await run(entries, x, f, wDec, stats, T, C, S, 4);
+      expectClose(entries[0].mode, got, steerRef(x, f, wDec, stats, entries, T, C, S, 4), 1e-4, 1e-4);
+      expect(got).not.toEqual(x);
+    }
+  });
+
+  it('orthogonal with factor 0 removes the component along v; cap leaves exactly the cap (CPU reference alone)', () => {
+    const [C, S] = [40, 3];
+    const rng = new Rng(8);
+    const x = rng.array(C);
+    const wDec = rng.array(S * C);
+    const v = wDec.subarray(C, 2 * C);
+    const dot = (a: Float32Array) => a.reduce((s, ai, c) => s + ai * v[c], 0);
+    const norm = Math.sqrt(dot(v));
+    const zeroed = steerRef(x, new Float32Array(S), wDec, Float32Array.from([1, 0]), [{ feature: 1, mode: 'orthogonal', value: 0, from: 0 }], 1, C, S, 0);
+    expect(Math.abs(dot(zeroed))).toBeLessThan(1e-4);
+    const cap = dot(x) / norm - 2;
+    const capped = steerRef(x, new Float32Array(S), wDec, Float32Array.from([1, 0]), [{ feature: 1, mode: 'cap', value: cap, from: 0 }], 1, C, S, 0);
+    expect(dot(capped) / norm).toBeCloseTo(cap, 4);
   });
 });
 

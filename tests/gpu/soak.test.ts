@@ -174,8 +174,8 @@ it(`soak: ${N_ANALYZE} analyze, ${N_GENERATE} generate, ${CYCLES * PHASES.length
           };
           const res = await engine.generate(req, () => {});
           generateCalls++;
-          expect(res.baseline.ids).toHaveLength(NEW_TOKENS);
-          tokens += res.baseline.ids.length + (res.steered?.ids.length ?? 0);
+          expect(res.baseline!.ids).toHaveLength(NEW_TOKENS);
+          tokens += res.baseline!.ids.length + (res.steered?.ids.length ?? 0);
         }
         switches[visit].workMs = Math.round(performance.now() - tw);
       }

@@ -28,7 +28,7 @@ describe('engine in a Web Worker', () => {
           }
         },
       );
-      expect(res.baseline.reason).toBe('cancelled');
+      expect(res.baseline!.reason).toBe('cancelled');
       expect(tokens.length).toBeGreaterThanOrEqual(4);
       expect(tokens.length).toBeLessThan(30);
 

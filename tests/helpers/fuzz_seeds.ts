@@ -253,6 +253,6 @@ export function labelSeeds(): Files[] {
 }
 
 export function urlSeeds(): Files[] {
-  const s = { ...DEFAULTS, prompt: 'Le bateau & the "ocean" — 🌊?', steering: [{ feature: 12, mode: 'clamp' as const, multiple: 10 }, { feature: 4095, mode: 'add' as const, multiple: -3.5 }], hub: 'http://127.0.0.1:8080/mirror' };
-  return [writeUrl(DEFAULTS), writeUrl(s), '?steer=12c10,40a-3.5&temp=0.7&topk=0&topp=0.9&seed=7&n=64', '?prompt=hi'].map((u) => ({ search: text(u) }));
+  const s = { ...DEFAULTS, prompt: 'Le bateau & the "ocean" — 🌊?', steering: [{ feature: 12, mode: 'clamp' as const, strength: 10, unit: 'max_act' as const }, { feature: 4095, mode: 'cap' as const, strength: -3.5, unit: 'absolute' as const }], steerAt: { positions: 'generated' as const, skipBos: true }, hub: 'http://127.0.0.1:8080/mirror' };
+  return [writeUrl(DEFAULTS), writeUrl(s), '?steer=12c10,40a-3.5,7o2,9p120u&spos=prompt&nobos=1&temp=0.7&topk=0&topp=0.9&seed=7&n=64', '?prompt=hi'].map((u) => ({ search: text(u) }));
 }

@@ -271,7 +271,7 @@ export const TARGETS: Target[] = [
     run: (f) => readUrl(str(f.search)),
     check: (r) => {
       const s = r as UrlState;
-      for (const it of s.steering) need(Number.isSafeInteger(it.feature) && it.feature >= 0 && Number.isFinite(it.multiple), `steering ${it.feature}:${it.multiple}`);
+      for (const it of s.steering) need(Number.isSafeInteger(it.feature) && it.feature >= 0 && Number.isFinite(it.strength), `steering ${it.feature}:${it.strength}`);
       for (const v of [s.sampling.temperature, s.sampling.topK, s.sampling.topP, s.seed, s.maxNewTokens]) need(Number.isFinite(v), 'finite sampling fields');
       const u1 = writeUrl(s);
       const s2 = readUrl(u1);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
 import { parseGemmaScopeNpz, parseNpy } from '../../src/sae/npz';
 import { steeringEntries } from '../../src/sae/steering';
+import { NO_END } from '../../src/kernels/steer';
 import { parseGemmaScope2 } from '../../src/sae/gemma_scope2';
 import { readSae } from '../../src/sae/load';
 import { parseSafetensors, writeSafetensors } from '../../src/model/safetensors';
@@ -181,11 +182,38 @@ describe('readSae: the format from the files', () => {
 });
 
 describe('steering specs', () => {
-  it('converts multiples of max activation, and refuses unknown features or max activations', () => {
+  const sae = { dSae: 3, decoderNorms: Float32Array.from([0.5, 0, 2]) };
+  const scope = (positions: 'all' | 'prompt' | 'generated', skipBos: boolean, startsWithBos = true) => ({ positions, skipBos, promptLength: 7, startsWithBos });
+
+  it('converts multiples of max activation per mode, and refuses unknown features, max activations or zero directions', () => {
     const max = Float32Array.from([2, 0, 4]);
-    expect(steeringEntries([{ feature: 2, mode: 'clamp', value: 10, unit: 'max_act', from: 3 }], 3, max)).toEqual([{ feature: 2, mode: 'clamp', value: 40, from: 3 }]);
-    expect(steeringEntries([{ feature: 1, mode: 'add', value: -5, unit: 'absolute' }], 3, null)).toEqual([{ feature: 1, mode: 'add', value: -5, from: 0 }]);
-    expect(() => steeringEntries([{ feature: 1, mode: 'add', value: 1, unit: 'max_act' }], 3, max)).toThrow(/max activation of feature 1 is unknown/);
-    expect(() => steeringEntries([{ feature: 3, mode: 'add', value: 1, unit: 'absolute' }], 3, max)).toThrow(/features 0\.\.2/);
+    const one = (mode: 'clamp' | 'add' | 'orthogonal' | 'cap', value: number, unit: 'absolute' | 'max_act', feature = 2) =>
+      steeringEntries([{ feature, mode, value, unit }], sae, max)[0];
+    expect(one('clamp', 10, 'max_act')).toEqual({ feature: 2, mode: 'clamp', value: 40, from: 0, to: NO_END });
+    expect(one('add', -5, 'absolute', 1)).toMatchObject({ mode: 'add', value: -5 });
+    expect(one('add', 0.5, 'max_act')).toMatchObject({ value: 2 });
+    // orthogonal: a factor on P x in either unit; cap: the projection on v/|v| that value x max writes
+    expect(one('orthogonal', 3, 'max_act')).toMatchObject({ value: 3 });
+    expect(one('cap', 1.5, 'max_act')).toMatchObject({ value: 1.5 * 4 * 2 });
+    expect(one('cap', 1.5, 'absolute')).toMatchObject({ value: 1.5 });
+    expect(steeringEntries([{ feature: 1, mode: 'add', value: 2, unit: 'max_act', maxAct: 3 }], sae, max)[0].value).toBe(6);
+    expect(() => one('add', 1, 'max_act', 1)).toThrow(/max activation of feature 1 is unknown/);
+    expect(() => one('cap', 1, 'absolute', 1)).toThrow(/feature 1's decoder row is zero: cap steering needs a direction/i);
+    expect(() => one('orthogonal', 1, 'absolute', 1)).toThrow(/orthogonal steering needs a direction/);
+    expect(() => steeringEntries([{ feature: 3, mode: 'add', value: 1, unit: 'absolute' }], sae, max)).toThrow(/features 0\.\.2/);
+    expect(() => steeringEntries([{ feature: 0, mode: 'add', value: NaN, unit: 'absolute' }], sae, max)).toThrow(/finite/);
+  });
+
+  it('positions: every one, the prompt only or generated tokens only, with or without a leading BOS', () => {
+    const range = (s: ReturnType<typeof scope>) => {
+      const [e] = steeringEntries([{ feature: 0, mode: 'add', value: 1, unit: 'absolute' }], sae, null, s);
+      return [e.from, e.to];
+    };
+    expect(range(scope('all', false))).toEqual([0, NO_END]);
+    expect(range(scope('all', true))).toEqual([1, NO_END]);
+    expect(range(scope('all', true, false))).toEqual([0, NO_END]); // no BOS to skip
+    expect(range(scope('prompt', false))).toEqual([0, 7]);
+    expect(range(scope('prompt', true))).toEqual([1, 7]);
+    expect(range(scope('generated', true))).toEqual([7, NO_END]);
   });
 });

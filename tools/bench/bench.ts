@@ -4,7 +4,8 @@
 // labelled so), and the onnxruntime-web peer, and on random-weight decoders with Gemma-3-270m's
 // and Gemma-3-1b's shapes in f16 storage. The measuring code is in measure.ts, shared with the
 // Node entry (node.ts). Results go to window.__bench for tools/bench/run.mjs. ?only=
-// (BENCH_ONLY) narrows it: bundled, gpt2, gemma (both Gemma shapes), gemma-270m, gemma-1b.
+// (BENCH_ONLY) narrows it: bundled, gpt2, gemma (both Gemma shapes), gemma-270m, gemma-1b, dashboards,
+// keystroke (keystroke.ts; it also runs with bundled).
 import { requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
 import { parseGpt2Config, type Gpt2Config } from '../../src/model/config';
@@ -14,6 +15,8 @@ import { gpt2Weights, type Weights } from '../../src/model/weights';
 import { readSourceFile } from '../../src/store/sources';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { benchPeer } from './peer';
+import { benchDashboards } from './dashboards';
+import { benchKeystroke, KEYSTROKE_PROMPT } from './keystroke';
 import {
   applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
   randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
@@ -31,8 +34,8 @@ const log = (s: string) => {
   document.getElementById('log')!.textContent += `\n${s}`;
 };
 
-/** The prompt the playground's keystroke latency is measured on (tools/bench/run.mjs types into it). */
-const LATENCY_PROMPT = 'The ship sailed across the ocean and the whale';
+/** The prompt the playground's keystroke latency is measured on (tools/bench/run.mjs types into it), about 40 tokens. */
+const LATENCY_PROMPT = KEYSTROKE_PROMPT;
 
 async function main() {
   const only = new URLSearchParams(location.search).get('only');
@@ -71,6 +74,8 @@ async function main() {
     }
   }
   const peer = selected(only, 'gpt2') ? await benchPeer(log) : null;
+  const dashboards = selected(only, 'dashboards') ? await benchDashboards(gpu, log) : null;
+  const keystroke = selected(only, 'keystroke') || selected(only, 'bundled') ? await benchKeystroke(gpu, log) : null;
   // Gemma 3 shapes (random weights made straight into GPU buffers, tensor by tensor)
   const fallback = gpu.ctx.adapter.isFallbackAdapter;
   for (const [shape, dtype] of DECODER_SHAPES.filter((d) => selected(only, d.key)).flatMap((d) => d.dtypes.map((t) => [d, t] as const))) {
@@ -106,6 +111,10 @@ async function main() {
     /** Glassbox time ÷ peer time, same shapes, same adapter, same run (below 1: Glassbox is faster). */
     peerRatio,
     latencyPrompt: LATENCY_PROMPT,
+    /** Dashboard-build tokens/s against plain prefill of the same contexts (tools/bench/dashboards.ts). */
+    dashboards,
+    /** Keystroke to updated strip at the engine: analyze after a typed character against a forward and a full analyze (tools/bench/keystroke.ts). */
+    keystroke,
   };
 }
 

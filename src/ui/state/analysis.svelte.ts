@@ -1,6 +1,10 @@
 // The prompt under the microscope: its tokens, each token's top SAE features, the selected
-// token and feature, and the selected feature's activation on every token. Re-analysed as the
-// user types (debounced); answers to stale keystrokes are dropped.
+// token and feature, and the selected feature's activation on every token. Re-analysed on every
+// keystroke, with no debounce: at most one analysis is in flight, plus the newest text waiting.
+// When the one in flight returns and the prompt has changed since it was sent, its answer is
+// dropped (no stale strip is shown) and the newest text goes at once; keystrokes typed meanwhile
+// are never sent. The engine reuses the KV cache of the prefix the text shares with the last
+// analysis, so a typed character costs about one forward of the new tokens (Engine.analyze).
 import type { AnalyzeResponse, FeatureWeights } from '../../worker/api';
 import { NO_FEATURE } from '../../kernels/sae_topk';
 import type { EngineState } from './engine.svelte';
@@ -18,26 +22,63 @@ export class AnalysisState {
   selectedFeature = $state<number | null>(null);
   /** Activation of the selected feature at each token of the prompt. */
   featureValues = $state.raw<Float32Array | null>(null);
-  /** Milliseconds from the last keystroke to the updated token strip. */
+  /** Milliseconds from the keystroke to the token strip showing its text (the last one shown). */
   lastLatencyMs = $state(0);
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private seq = 0;
+  /** The analysis in flight (it loops while the prompt changes under it), or null when idle. */
+  private inFlight: Promise<void> | null = null;
+  /** run() was called while one was in flight: what it returns is stale even for the same text (another model or SAE). */
+  private forced = false;
+  /** When the newest text was typed (or run() called). */
+  private askedAt = 0;
 
   constructor(
     private readonly es: EngineState,
     private readonly catalog: FeatureCatalog,
   ) {}
 
-  schedule(delayMs = 120): void {
-    clearTimeout(this.timer);
-    const typedAt = performance.now();
-    this.timer = setTimeout(() => void this.run(typedAt), delayMs);
+  /** The textarea's input event: analyse `text` now, or as soon as the analysis in flight returns. */
+  typed(text: string): void {
+    this.prompt = text;
+    this.askedAt = performance.now();
+    void this.request();
   }
 
-  async run(typedAt = performance.now()): Promise<void> {
+  /**
+   * Analyses the prompt again, even if its text has not changed (a new model or SAE, a recovered
+   * device); resolves once the prompt's newest text is shown, or could not be.
+   */
+  run(): Promise<void> {
+    this.askedAt = performance.now();
+    if (this.inFlight) this.forced = true;
+    return this.request();
+  }
+
+  private request(): Promise<void> {
+    this.inFlight ??= this.loop();
+    return this.inFlight;
+  }
+
+  /** One analysis at a time, again while what it answered has gone stale; the newest text each time. */
+  private async loop(): Promise<void> {
+    try {
+      let text: string;
+      do {
+        text = this.prompt;
+        this.forced = false;
+        await this.analyze(text, this.askedAt);
+      } while (this.forced || this.prompt !== text);
+    } finally {
+      this.inFlight = null; // in the same turn as the last check: a later request starts a new loop
+    }
+  }
+
+  /** Whether an answer for `text` still answers the prompt. */
+  private current(text: string): boolean {
+    return !this.forced && this.prompt === text;
+  }
+
+  private async analyze(text: string, askedAt: number): Promise<void> {
     if (this.es.status !== 'ready') return;
-    const mine = ++this.seq;
-    const text = this.prompt;
     if (!text) {
       this.result = null;
       return;
@@ -47,14 +88,16 @@ export class AnalysisState {
       const res = this.es.sae
         ? await this.es.engine.analyze({ text })
         : { ...(await this.es.engine.tokenize(text)), k: 0, topIdx: new Uint32Array(0), topVal: new Float32Array(0), error: new Float32Array(0) };
-      if (mine !== this.seq) return;
+      if (!this.current(text)) return; // dropped: the loop sends the newest text at once
       this.catalog.observe(res.pieces, res.k, res.topIdx, res.topVal);
       this.result = res;
+      this.lastLatencyMs = performance.now() - askedAt;
       if (this.selectedToken !== null && this.selectedToken >= res.ids.length) this.selectedToken = null;
+      // The selected feature's values, for this strip. After a suffix-only analyze the engine
+      // runs the prompt whole for them, and the next keystroke's analysis waits behind that.
       await this.refreshFeature();
-      this.lastLatencyMs = performance.now() - typedAt;
     } catch (e) {
-      if (mine === this.seq) this.es.fail(e);
+      if (this.current(text)) this.es.fail(e);
     }
   }
 
@@ -65,12 +108,14 @@ export class AnalysisState {
 
   private async refreshFeature(): Promise<void> {
     const id = this.selectedFeature;
-    if (id === null || !this.result) {
+    const result = this.result;
+    if (id === null || !result) {
       this.featureValues = null;
       return;
     }
     const { values } = await this.es.engine.featureActivations([id]);
-    if (this.selectedFeature === id) this.featureValues = values;
+    // the values are the last analysed prompt's: a newer strip waits for its own
+    if (this.selectedFeature === id && this.result === result) this.featureValues = values;
   }
 
   /** Features of the loaded SAE (0 without one). */

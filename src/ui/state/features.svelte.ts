@@ -7,6 +7,22 @@ export interface FeatureSummary {
   label: string;
   maxAct: number;
   density: number;
+  /** A label from the feature's examples' n-grams (src/store/ngram_labels.ts), where the data has one. */
+  ngram?: string;
+}
+
+/** Where a label comes from, as the UI names it. */
+export type LabelKind = 'explanation' | 'ngram' | 'bundled' | 'seen' | 'none';
+export const LABEL_KINDS: Record<LabelKind, string> = {
+  explanation: 'Neuronpedia explanation',
+  ngram: 'n-gram label (local)',
+  bundled: 'token label (feature data)',
+  seen: 'tokens seen this session',
+  none: 'no label',
+};
+export interface LabelInfo {
+  text: string;
+  kind: LabelKind;
 }
 
 export interface FeatureContext {
@@ -91,7 +107,12 @@ export class FeatureCatalog {
       fetch(`${base}index.json`).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`features/index.json: HTTP ${r.status}`)))),
       fetch(`${base}tokens.json`).then((r) => (r.ok ? r.json() : [])),
     ]);
-    const summaries = (index.features as Array<[string, number, number]>).map(([label, maxAct, density], id) => ({ id, label, maxAct, density }));
+    const col = (name: string, at: number) => (Array.isArray(index.columns) && index.columns.includes(name) ? index.columns.indexOf(name) : at);
+    const [cl, cm, cd, cn] = [col('label', 0), col('max_act', 1), col('density', 2), col('ngram_label', -1)];
+    const summaries = (index.features as unknown[][]).map((r, id): FeatureSummary => {
+      const ngram = cn >= 0 && typeof r[cn] === 'string' && r[cn] ? (r[cn] as string) : undefined;
+      return { id, label: r[cl] as string, maxAct: r[cm] as number, density: r[cd] as number, ...(ngram ? { ngram } : {}) };
+    });
     return { baseUrl: base, shardSize: index.shard_size, summaries, tokens };
   }
 
@@ -104,6 +125,22 @@ export class FeatureCatalog {
     this.loaded = true;
   }
 
+  /**
+   * Shows dashboards built in this browser or imported from Neuronpedia (src/dashboards/types.ts,
+   * after reset()): summaries indexed by feature id, and every detail already in memory, handed
+   * to detail() as resolved shards.
+   */
+  applyBuilt(b: { summaries: FeatureSummary[]; details: FeatureDetail[]; tokens: string[] }): void {
+    this.baseUrl = '';
+    this.shards.clear();
+    for (let first = 0; first < b.details.length; first += this.shardSize) {
+      this.shards.set(first / this.shardSize, Promise.resolve(b.details.slice(first, first + this.shardSize)));
+    }
+    this.summaries = b.summaries;
+    this.tokens = b.tokens;
+    this.loaded = true;
+  }
+
   get(id: number): FeatureSummary | undefined {
     void this.seenVersion;
     const s = this.summaries[id];
@@ -112,15 +149,38 @@ export class FeatureCatalog {
     return seen ? { id, label: this.label(id), maxAct: seen.max, density: NaN } : undefined;
   }
 
-  /** Feature data's label, else an imported one, else the tokens it fired on this session. */
-  label(id: number): string {
+  /**
+   * The best label there is and its kind: an imported Neuronpedia explanation, else the n-gram
+   * label of the feature data, else its token label, else the tokens it fired on this session.
+   */
+  labelInfo(id: number): LabelInfo {
     void this.seenVersion; // a reactive dependency on what the session has seen
-    const s = this.summaries[id]?.label ?? this.imported.get(id);
-    if (s) return s;
+    const imported = this.imported.get(id);
+    if (imported) return { text: imported, kind: 'explanation' };
+    const s = this.summaries[id];
+    if (s?.ngram) return { text: s.ngram, kind: 'ngram' };
+    if (s?.label) return { text: s.label, kind: 'bundled' };
     const seen = this.seen.get(id);
-    if (!seen) return `feature ${id}`;
+    if (!seen) return { text: `feature ${id}`, kind: 'none' };
     const top = [...seen.tokens].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([t]) => `“${t}”`);
-    return `fires on ${top.join(', ')}`;
+    return { text: `fires on ${top.join(', ')}`, kind: 'seen' };
+  }
+
+  /** Every label a feature has, best first (a search matches any of them). */
+  labels(id: number): LabelInfo[] {
+    const best = this.labelInfo(id);
+    const s = this.summaries[id];
+    const more: LabelInfo[] = s ? [{ text: s.ngram ?? '', kind: 'ngram' }, { text: s.label, kind: 'bundled' }] : [];
+    return [best, ...more.filter((l) => l.text && l.kind !== best.kind && l.text !== '(dead)')];
+  }
+
+  label(id: number): string {
+    return this.labelInfo(id).text;
+  }
+
+  /** Fraction of tokens the feature fires on; NaN when unknown (no feature data). */
+  density(id: number): number {
+    return this.summaries[id]?.density ?? NaN;
   }
 
   /** Max activations for steering in multiples: from feature data, else the session's maxima. */
@@ -146,7 +206,7 @@ export class FeatureCatalog {
     return p.then((fs) => fs[id - shard * this.shardSize]);
   }
 
-  /** By id ("123" or "#123"), or by words in the label (topic and top tokens). */
+  /** By id ("123" or "#123"), or by words in any of its labels (explanation, n-grams, topic, language, top tokens). */
   search(query: string, limit = 50): FeatureSummary[] {
     const q = query.trim().toLowerCase();
     if (!q) return [];
@@ -162,7 +222,7 @@ export class FeatureCatalog {
       return words.every((w) => have.some((h) => h.startsWith(w)));
     };
     return all
-      .filter((s) => s.label !== '(dead)' && matches(this.label(s.id)))
+      .filter((s) => s.label !== '(dead)' && this.labels(s.id).some((l) => matches(l.text)))
       .sort((a, b) => b.maxAct - a.maxAct)
       .slice(0, limit);
   }

@@ -1,8 +1,12 @@
 // Steering list and side-by-side generation: baseline and steered streams, same seed and
-// sampling, streamed token by token; regenerated when a slider is released; stoppable. In chat
-// mode (instruct models) the same for each turn of a conversation, each side with its own replies.
+// sampling, streamed token by token; regenerated when a slider is released; stoppable. The
+// baseline is kept while the prompt, seed, sampling, length and model are unchanged, so a new
+// strength runs the steered stream alone. After a steered run, each generated token is inspected
+// (probability, alternatives, KL between the streams, features). A dose-response sweep runs one
+// feature's strength over a range. In chat mode (instruct models) the same for each turn of a
+// conversation, each side with its own replies.
 import type { SamplingOptions } from '../../model/sampling';
-import type { ChatMessage, GenerateRequest, SteeringSpec } from '../../worker/api';
+import type { ChatMessage, GenerateRequest, GenerationReport, ModelInfo, SteeringSpec, SteerPositions, SweepPoint } from '../../worker/api';
 import type { EngineState } from './engine.svelte';
 import type { FeatureCatalog } from './features.svelte';
 import type { SteerItem } from './url';
@@ -17,6 +21,8 @@ export interface ChatTurn {
 
 export class GenerationState {
   steering = $state<SteerItem[]>([]);
+  /** Where steering applies, and whether a leading BOS is left alone. */
+  steerAt = $state<{ positions: SteerPositions; skipBos: boolean }>({ positions: 'all', skipBos: false });
   sampling = $state<SamplingOptions>({ temperature: 0.8, topK: 40, topP: 0.95 });
   seed = $state(42);
   maxNewTokens = $state(40);
@@ -25,6 +31,20 @@ export class GenerationState {
   /** The prompt `baseline` and `steered` continue: once the prompt is edited they are stale, and not shown. */
   forPrompt = $state('');
   generating = $state(false);
+  /** The prompt's ids and each stream's generated ids, for inspection. */
+  promptIds = $state.raw<number[]>([]);
+  baselineIds = $state.raw<number[]>([]);
+  steeredIds = $state.raw<number[]>([]);
+  /** Per generated token of both streams, after a finished steered run (null while none). */
+  report = $state.raw<GenerationReport | null>(null);
+  inspecting = $state(false);
+  /** The dose-response sweep: its feature (index in `steering`), strengths, and points as they come. */
+  sweepTarget = $state(0);
+  sweepPoints = $state.raw<SweepPoint[]>([]);
+  sweepStrengths = $state.raw<number[]>([]);
+  sweeping = $state(false);
+  /** The settings the kept baseline was generated with, and the model it came from. */
+  private baselineFor: { key: string; info: ModelInfo | null } | null = null;
   notice = $state<string | null>(null);
   msPerToken = $state(0);
   /** Chat mode (instruct models): a conversation, each turn with a baseline and a steered reply. */
@@ -44,8 +64,8 @@ export class GenerationState {
     return this.steering.some((s) => s.feature === feature);
   }
 
-  add(feature: number, multiple = 3, mode: 'clamp' | 'add' = 'clamp'): void {
-    if (!this.has(feature)) this.steering.push({ feature, mode, multiple });
+  add(feature: number, strength = 1, mode: SteerItem['mode'] = 'clamp'): void {
+    if (!this.has(feature)) this.steering.push({ feature, mode, strength, unit: 'max_act' });
   }
 
   /** Why steering entries were dropped (ids the loaded SAE does not have), shown in the steering panel. */
@@ -95,50 +115,95 @@ export class GenerationState {
     );
   }
 
-  // multiples of the max activation (from feature data, else the largest seen this session)
+  /**
+   * The request's steering: multiples of the max activation take feature data's, else the largest
+   * seen this session. Edits that change nothing (add 0, orthogonal factor 1) are left out.
+   */
   private steeringSpecs(): SteeringSpec[] {
     return this.steering
-      .filter((s) => s.multiple !== 0 || s.mode === 'clamp')
-      .map((s) => {
-        const max = this.catalog.get(s.feature)?.maxAct ?? 0;
-        if (!(max > 0)) throw Object.assign(new Error(`Feature ${s.feature}'s max activation is unknown: analyze a prompt on which it fires first.`), { name: 'EngineStateError' });
-        return { feature: s.feature, mode: s.mode, value: s.multiple * max, unit: 'absolute' as const };
-      });
+      .filter((s) => !((s.mode === 'add' && s.strength === 0) || (s.mode === 'orthogonal' && s.strength === 1)))
+      .map((s) => this.specFor(s));
+  }
+
+  /** What the baseline depends on: the same key and model give the same baseline. */
+  private baselineKey(prompt: string): string {
+    return JSON.stringify([prompt, this.seed, this.sampling, this.maxNewTokens]);
   }
 
   /** Generates from the prompt, or in chat mode (re)generates the replies of the last turn. */
   async run(prompt: string): Promise<void> {
     if (this.es.status !== 'ready') return;
-    if (this.generating) {
+    if (this.generating || this.sweeping) {
+      // a change of settings outdates the run in progress: stop it and run again after. A sweep
+      // (asked for explicitly, and long) runs to its end, or to its Stop button, first.
       this.pending = true;
-      void this.es.engine.cancel();
+      this.pendingPrompt = prompt;
+      if (this.generating) void this.es.engine.cancel();
       return;
     }
+    const done = this.generate(prompt);
+    this.current = done;
+    await done;
+  }
+
+  /** The prompt a run asked for while another was streaming. */
+  private pendingPrompt = '';
+  /** The run in progress, for a sweep to wait on. */
+  private current: Promise<void> | null = null;
+
+  private async generate(prompt: string): Promise<void> {
     const turn = this.chatting ? this.turns.at(-1) : undefined;
     if (this.chatting && !turn) return;
     this.generating = true;
-    if (turn) turn.baseline = turn.steered = '';
-    else {
-      this.baseline = this.steered = '';
-      this.forPrompt = prompt;
-    }
     this.notice = null;
+    this.report = null;
+    let steering: SteeringSpec[] = [];
+    let finished = false;
     try {
-      const steering = this.steeringSpecs();
-      const req: GenerateRequest = { prompt, maxNewTokens: this.maxNewTokens, sampling: { ...this.sampling }, seed: this.seed, steering };
+      steering = this.steeringSpecs();
+      const key = this.baselineKey(prompt);
+      // an unchanged prompt, seed, sampling, length and model: the kept baseline stands
+      const keep = !turn && steering.length > 0 && this.baselineFor?.key === key && this.baselineFor.info === this.es.info && this.forPrompt === prompt;
+      if (turn) turn.baseline = turn.steered = '';
+      else {
+        this.steered = '';
+        this.steeredIds = [];
+        if (!keep) {
+          this.baseline = '';
+          this.baselineIds = [];
+          this.baselineFor = null;
+        }
+        this.forPrompt = prompt;
+      }
+      const req: GenerateRequest = {
+        prompt, maxNewTokens: this.maxNewTokens, sampling: { ...this.sampling }, seed: this.seed, steering,
+        steerAt: { ...this.steerAt }, baseline: !keep,
+      };
       if (turn) {
         turn.steeredOn = steering.length > 0;
         req.chat = this.conversation('baseline');
         if (turn.steeredOn) req.steeredChat = this.conversation('steered');
       }
+      const ids: Record<'baseline' | 'steered', number[]> = { baseline: [], steered: [] };
       const res = await this.es.engine.generate(req, (e) => {
-        if (e.type === 'token') {
+        if (e.type === 'prompt') {
+          if (!turn) this.promptIds = e.tokens.ids;
+        } else if (e.type === 'token') {
           if (turn && e.stop) return; // the end-of-turn token is not part of the reply
+          ids[e.stream].push(e.id);
           if (turn) turn[e.stream] += e.text;
           else this[e.stream] += e.text;
         } else if (e.type === 'notice') this.notice = e.message;
       });
-      this.msPerToken = res.baseline.msPerToken;
+      this.msPerToken = (res.baseline ?? res.steered)?.msPerToken ?? 0;
+      if (!turn) {
+        if (res.baseline) {
+          this.baselineIds = ids.baseline;
+          if (res.baseline.reason !== 'cancelled') this.baselineFor = { key, info: this.es.info };
+        }
+        this.steeredIds = ids.steered;
+        finished = res.steered !== null && res.steered.reason !== 'cancelled' && (res.baseline?.reason ?? 'max_tokens') !== 'cancelled';
+      }
     } catch (e) {
       this.es.fail(e);
     } finally {
@@ -146,9 +211,75 @@ export class GenerationState {
     }
     if (this.pending) {
       this.pending = false;
-      await this.run(prompt);
+      await this.generate(this.pendingPrompt);
+      return;
+    }
+    if (finished) await this.inspect(steering);
+  }
+
+  /** Inspects the finished generation's tokens (both streams), with the steering it ran with. */
+  private async inspect(steering: SteeringSpec[]): Promise<void> {
+    if (!this.es.sae || !this.steeredIds.length) return;
+    this.inspecting = true;
+    try {
+      this.report = await this.es.engine.inspectGeneration({
+        prompt: this.promptIds, baseline: this.baselineIds, steered: this.steeredIds, steering, steerAt: { ...this.steerAt },
+      });
+    } catch (e) {
+      this.notice = `Could not inspect the tokens: ${(e as Error).message}`;
+    } finally {
+      this.inspecting = false;
     }
   }
+
+  /** Generates the steered stream at each strength of one steered feature; points arrive one by one. */
+  async sweep(prompt: string, target: number, strengths: number[]): Promise<void> {
+    if (this.es.status !== 'ready' || this.sweeping) return;
+    if (this.generating) {
+      // the sweep supersedes the generation in progress
+      this.pending = false;
+      void this.es.engine.cancel();
+      await this.current;
+    }
+    this.sweeping = true;
+    this.sweepTarget = target;
+    this.sweepStrengths = strengths;
+    this.sweepPoints = [];
+    this.notice = null;
+    try {
+      const steering = this.steeringSpecs();
+      const item = this.steering[target];
+      const index = steering.findIndex((s) => s.feature === item.feature);
+      // the feature may have been left out as a no-op (add 0): sweep it in its own right
+      const specs = index >= 0 ? steering : [...steering, this.specFor(item)];
+      const res = await this.es.engine.sweep(
+        { prompt, maxNewTokens: this.maxNewTokens, sampling: { ...this.sampling }, seed: this.seed, steering: specs, steerAt: { ...this.steerAt }, target: index >= 0 ? index : specs.length - 1, strengths },
+        (p) => (this.sweepPoints = [...this.sweepPoints, p]),
+      );
+      this.sweepBaseline = res.baseline.text;
+    } catch (e) {
+      this.es.fail(e);
+    } finally {
+      this.sweeping = false;
+    }
+    if (this.pending) {
+      this.pending = false;
+      await this.run(this.pendingPrompt);
+    }
+  }
+
+  /** The sweep's baseline continuation (for word-share measures). */
+  sweepBaseline = $state('');
+
+  private specFor(s: SteerItem): SteeringSpec {
+    if (s.unit === 'absolute' || s.mode === 'orthogonal') return { feature: s.feature, mode: s.mode, value: s.strength, unit: s.unit };
+    const maxAct = this.catalog.get(s.feature)?.maxAct ?? 0;
+    if (!(maxAct > 0)) {
+      throw Object.assign(new Error(`Feature ${s.feature}'s max activation is unknown: analyze a prompt on which it fires first, or give its strength in absolute units.`), { name: 'EngineStateError' });
+    }
+    return { feature: s.feature, mode: s.mode, value: s.strength, unit: 'max_act', maxAct };
+  }
+
 
   stop(): void {
     this.pending = false;
