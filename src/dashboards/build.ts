@@ -2,6 +2,7 @@
 // density, max activation and histogram (from the GPU statistics), its top contexts strongest
 // first and its interval samples as token windows, and a label from its examples' most
 // distinctive tokens.
+import { ngramLabels } from '../store/ngram_labels';
 import { FEATURE_STATS_BINS as NB, FEATURE_STATS_STRIDE as STRIDE } from '../kernels/feature_stats';
 import type { FeatureContext } from '../ui/state/features.svelte';
 import { AFTER, BEFORE, OCT0, OCTAVES, WINDOW, type CollectState } from './collect';
@@ -81,9 +82,11 @@ export function finishDashboards(st: CollectState, ids: Uint32Array, piece: (id:
       topics: [], langs: {}, contexts, intervals, promoted: [], suppressed: [], neighbours: [],
     });
   }
+  // the label search reads: distinctive n-grams of the examples (src/store/ngram_labels.ts)
+  const ngrams = ngramLabels(details, table.texts);
   return {
     meta: { ...meta, source: 'built', ctxLen: L, nTokens },
-    summaries: details.map((d) => ({ id: d.id, label: d.label, labelKind: d.labelKind, maxAct: d.max_act, density: d.density })),
+    summaries: details.map((d, i) => ({ id: d.id, label: d.label, labelKind: d.labelKind, maxAct: d.max_act, density: d.density, ...(ngrams[i] ? { ngram: ngrams[i] } : {}) })),
     details,
     tokens: table.texts,
   };

@@ -3,10 +3,8 @@
 // engine.worker.ts only exposes it.
 import * as Comlink from 'comlink';
 import { EngineStateError, GpuDeviceLost, GpuOutOfMemory } from '../errors';
-import { readBuffer } from '../gpu/buffers';
 import { checkAlive, chooseWeightDtype, disposeDevice, lostError, requestGpu, withErrorScopes } from '../gpu/device';
 import { Gpu } from '../gpu/gpu';
-import { saeGather } from '../kernels/sae_gather';
 import { generateStreams } from '../model/generate';
 import type { WeightDtype } from '../gpu/f16';
 import { blameConfig, parseModelConfig, readModelWeights, type ModelConfig, type ModelWeights, type ReadFile } from '../model/load';
@@ -17,6 +15,7 @@ import { TextTokenizer } from '../model/tokenizer';
 import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
+import { gatherFeatures } from '../sae/gather';
 import { steeringEntries, type SteeringSpec } from '../sae/steering';
 import { divergencePoint, inspectStream } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
@@ -394,17 +393,8 @@ export class Engine implements EngineApi {
         // slot 0 holds the analyzed prompt again, so the last analysis stays reusable
         if (last?.ids === this.analyzed) this.reusable = last;
       }
-      const gpu = this.gpu!;
-      const idsBuf = gpu.device.createBuffer({ size: features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      gpu.device.queue.writeBuffer(idsBuf, 0, Uint32Array.from(features));
-      const out = gpu.device.createBuffer({ size: T * features.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-      const step = saeGather(gpu, { f: model.saeActs!.f, ids: idsBuf, out, T, S, n: features.length });
-      gpu.run([step], 'featureActivations');
-      const values = new Float32Array(await readBuffer(gpu.device, out));
-      gpu.release([step]);
-      idsBuf.destroy();
-      out.destroy();
-      checkAlive(gpu.ctx);
+      const values = await gatherFeatures(this.gpu!, model.saeActs!, S, T, features);
+      checkAlive(this.gpu!.ctx);
       return Comlink.transfer({ features, values }, [values.buffer]);
     }, true);
   }
@@ -417,14 +407,7 @@ export class Engine implements EngineApi {
       if (!(Number.isInteger(k) && k >= 1 && k <= MAX_FEATURE_WEIGHTS_K)) throw new EngineStateError(`k must be 1..${MAX_FEATURE_WEIGHTS_K}, got ${k}`);
       const raw = await featureWeights(this.gpu!, { wDec: sae.wDec, unembed: model.unembed, S, C, V: model.cfg.vocabSize, feature, k });
       checkAlive(this.gpu!.ctx);
-      const piece = (id: number) => {
-        try {
-          return tokenizer.pieces([id])[0];
-        } catch {
-          return `<${id}>`; // an id the tokenizer does not know (a padded vocabulary)
-        }
-      };
-      const logit = ({ id, value }: { id: number; value: number }) => ({ id, token: piece(id), value });
+      const logit = ({ id, value }: { id: number; value: number }) => ({ id, token: piece(tokenizer, id), value });
       return {
         feature, decoderNorm: raw.norm, topLogits: raw.top.map(logit), bottomLogits: raw.bottom.map(logit),
         neighbours: raw.neighbours.map(({ id, value }) => ({ id, cosine: value })),
@@ -496,12 +479,11 @@ export class Engine implements EngineApi {
       }
       this.setSteering(req.steering, req.steerAt, req.steeredPrompt ?? req.prompt);
       this.analyzedFresh = false;
-      const piece = (id: number) => tokenizer.pieces([id])[0];
       const named = async (prompt: number[], ids: number[], steered: boolean): Promise<StreamInspection> => {
         const r = await inspectStream(model, prompt, ids, steered);
         checkAlive(this.gpu!.ctx);
         const { otherFeatures: _, ...report } = r;
-        return { ...report, pieces: tokenizer.pieces(ids), alternatives: r.alternatives.map((alts) => alts.map((a) => ({ ...a, token: piece(a.id) }))) };
+        return { ...report, pieces: tokenizer.pieces(ids), alternatives: r.alternatives.map((alts) => alts.map((a) => ({ ...a, token: piece(tokenizer, a.id) }))) };
       };
       const baseline = await named(req.prompt, req.baseline, false);
       const steered = await named(req.steeredPrompt ?? req.prompt, req.steered, true);
@@ -597,4 +579,13 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** One token's text, or <id> for an id the tokenizer does not know (a padded vocabulary's). */
+function piece(tokenizer: TextTokenizer, id: number): string {
+  try {
+    return tokenizer.pieces([id])[0];
+  } catch {
+    return `<${id}>`;
+  }
 }

@@ -64,6 +64,14 @@ describe('build dashboards in the page', () => {
     expect(await dash.getByText('Activation histogram').isVisible()).toBe(true);
     await dash.getByTestId('examples').scrollIntoViewIfNeeded();
     await shot(page, '23-built-dashboard-feature');
+    // samples from activation intervals, strongest first, each interval's contexts from the corpus
+    const intervals = dash.getByTestId('interval');
+    expect(await intervals.count()).toBeGreaterThan(0);
+    const bounds = (await intervals.locator('.peak').allTextContents()).map((t) => t.split('–').map(Number));
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i][0]).toBeLessThan(bounds[i - 1][0]);
+    for (const t of (await dash.locator('[data-testid="interval"] .sample').allTextContents()).filter((x) => !x.includes('\uFFFD'))) expect(stream).toContain(t);
+    await dash.getByTestId('interval-samples').scrollIntoViewIfNeeded();
+    await shot(page, '23b-built-dashboard-intervals');
 
     // after a reload the built dashboards are still known (kept in OPFS)
     await page.goto(`${base}?prompt=${encodeURIComponent('The ship sailed across the ocean')}`);

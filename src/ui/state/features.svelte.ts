@@ -44,6 +44,8 @@ export interface FeatureDetail {
   promoted: Array<[number, number]>;
   suppressed: Array<[number, number]>;
   neighbours: Array<[number, number]>;
+  /** Samples from activation intervals [lo, hi) (SAEDashboard's quantile groups), when built from a corpus. */
+  intervals?: Array<{ lo: number; hi: number; seen: number; contexts: FeatureContext[] }>;
 }
 
 export interface FeatureIndex {
@@ -139,6 +141,9 @@ export class FeatureCatalog {
     this.summaries = b.summaries;
     this.tokens = b.tokens;
     this.loaded = true;
+    // an imported Neuronpedia export's explanations are labelled as such
+    const explained = b.summaries.filter((s) => (s as { labelKind?: string }).labelKind === 'neuronpedia' && s.label);
+    if (explained.length) this.addLabels(new Map(explained.map((s) => [s.id, s.label])));
   }
 
   get(id: number): FeatureSummary | undefined {

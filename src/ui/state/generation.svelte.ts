@@ -157,6 +157,8 @@ export class GenerationState {
     this.generating = true;
     this.notice = null;
     this.report = null;
+    this.inspecting = false;
+    const run = ++this.runs;
     let steering: SteeringSpec[] = [];
     let finished = false;
     try {
@@ -214,21 +216,25 @@ export class GenerationState {
       await this.generate(this.pendingPrompt);
       return;
     }
-    if (finished) await this.inspect(steering);
+    if (finished) await this.inspect(steering, run);
   }
 
+  /** Runs started so far: an inspection whose run has been followed by another is dropped. */
+  private runs = 0;
+
   /** Inspects the finished generation's tokens (both streams), with the steering it ran with. */
-  private async inspect(steering: SteeringSpec[]): Promise<void> {
+  private async inspect(steering: SteeringSpec[], run: number): Promise<void> {
     if (!this.es.sae || !this.steeredIds.length) return;
     this.inspecting = true;
     try {
-      this.report = await this.es.engine.inspectGeneration({
+      const report = await this.es.engine.inspectGeneration({
         prompt: this.promptIds, baseline: this.baselineIds, steered: this.steeredIds, steering, steerAt: { ...this.steerAt },
       });
+      if (run === this.runs) this.report = report; // else a newer run's tokens are on screen
     } catch (e) {
-      this.notice = `Could not inspect the tokens: ${(e as Error).message}`;
+      if (run === this.runs) this.notice = `Could not inspect the tokens: ${(e as Error).message}`;
     } finally {
-      this.inspecting = false;
+      if (run === this.runs) this.inspecting = false;
     }
   }
 
