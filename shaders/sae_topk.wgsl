@@ -3,12 +3,14 @@
 // 8-bit passes over order-preserving u32 keys (a histogram per round in workgroup atomics); a
 // last round collects the k winners, which are ranked by (value desc, index asc) and written out.
 //   MASK = false (k <= 64): idx/val get the winners with value > 0, the rest idx = 0xffffffff, val = 0.
+//   SIGNED = true (k <= 64): the same, keeping winners of any sign (the logit lens's top logits).
 //   MASK = true (TopK SAEs, any k): rewrites f in place as ReLU(f) on the winners and 0 elsewhere,
 //     and writes no idx/val (ties at the k-th value all stay: measure-zero for real activations).
 
 struct Params { S: u32, K: u32, _a: u32, _b: u32 }
 
 override MASK: bool = false;
+override SIGNED: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> f: array<f32>;   // (T, S)
@@ -93,7 +95,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3u, @builtin(workgroup_id) wid: v
         let vj = cand_v[j];
         if (vj > vi || (vj == vi && cand_i[j] < ii)) { rank++; }
       }
-      if (vi > 0.0) { out_i = ii; out_v = vi; }
+      if (vi > 0.0 || SIGNED) { out_i = ii; out_v = vi; }
     }
     idx[wid.x * p.K + rank] = out_i;
     val[wid.x * p.K + rank] = out_v;

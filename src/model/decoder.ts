@@ -23,10 +23,9 @@ import { matvec, matvecPipelines } from '../kernels/matvec';
 import { rmsnorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
 import { ropeInvFreq, type DecoderConfig } from './decoder_config';
-import type { HookName } from './hooks';
 import type { KvCache } from './kv_cache';
 import { ropeTable } from './rope';
-import { Transformer } from './transformer';
+import { Transformer, type At } from './transformer';
 import { storedDtype } from './weights';
 
 import { DECODER_MAX_CONTEXT } from './decoder_config';
@@ -120,7 +119,7 @@ export class Decoder extends Transformer<DecoderConfig> {
     await gpu.pipelines.warm(list);
   }
 
-  protected build(steps: Step[], T: number, cache: KvCache, at: (hook: HookName) => void, R: number, logits: GPUBuffer | null): void {
+  protected build(steps: Step[], T: number, cache: KvCache, at: At, R: number, logits: GPUBuffer | null): void {
     const { gpu, cfg, act, resid } = this;
     const { dModel: C, nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F, rmsNormEps: eps, normOffset: offset } = cfg;
     const [qkvL, oL, gateUpL, downL] = this.linears();
@@ -145,6 +144,7 @@ export class Decoder extends Transformer<DecoderConfig> {
         kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, layout: this.qkv, label: `${p}kv_append` }),
         ...attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, nCtx: this.cfg.nCtx, heads, label: `${p}attn` }),
       );
+      at(`blocks.${l}.attn.hook_pattern`, { qkv: act.qkv, heads });
       if (cfg.sandwichNorms) steps.push(...linear(p, oL, act.att, act.sub), norm(p, 'post_attention_layernorm', act.sub, resid, true));
       else steps.push(...linear(p, oL, act.att, resid));
       at(`blocks.${l}.hook_resid_mid`);
@@ -157,11 +157,16 @@ export class Decoder extends Transformer<DecoderConfig> {
       else steps.push(...linear(p, downL, act.mlp, resid));
       at(`blocks.${l}.hook_resid_post`);
     }
-    if (!logits) return;
+    if (logits) steps.push(...this.head(resid, act.ln, T, logits, T - R, R));
+  }
+
+  head(x: GPUBuffer, normed: GPUBuffer, T: number, logits: GPUBuffer, row0: number, R: number): Step[] {
+    const { gpu, cfg } = this;
+    const { dModel: C, rmsNormEps: eps, normOffset: offset } = cfg;
     const head = this.w.get(cfg.tiedEmbeddings ? 'embed' : 'lm_head')!;
-    steps.push(
-      norm('', 'norm', resid, act.ln),
-      ...logitsOp(gpu, { x: act.ln, wte: head, out: logits, row0: T - R, R, C, V: cfg.vocabSize, softcap: cfg.finalSoftcap }),
-    );
+    return [
+      rmsnorm(gpu, { inp: x, weight: this.wb('norm'), out: normed, T, C, eps, offset, label: 'norm' }),
+      ...logitsOp(gpu, { x: normed, wte: head, out: logits, row0, R, C, V: cfg.vocabSize, softcap: cfg.finalSoftcap }),
+    ];
   }
 }

@@ -18,9 +18,8 @@ import { logits as logitsOp, logitsLaunch } from '../kernels/logits';
 import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
 import { matvec, matvecPipelines } from '../kernels/matvec';
 import { expectedShapes, type Gpt2Config } from './config';
-import type { HookName } from './hooks';
 import type { KvCache } from './kv_cache';
-import { Transformer } from './transformer';
+import { Transformer, type At } from './transformer';
 import { storedDtype, type Weights } from './weights';
 
 export type { ForwardOptions, ForwardResult, Plan, SaeOutput } from './transformer';
@@ -84,7 +83,7 @@ export class Gpt2 extends Transformer<Gpt2Config> {
     ]);
   }
 
-  protected build(steps: Step[], T: number, cache: KvCache, at: (hook: HookName) => void, R: number, logits: GPUBuffer | null): void {
+  protected build(steps: Step[], T: number, cache: KvCache, at: At, R: number, logits: GPUBuffer | null): void {
     const { gpu, cfg, act, resid } = this;
     const { dModel: C, dMlp, nHeads: NH, nCtx, layerNormEps: eps } = cfg;
     // c_fc fuses its GELU and each c_proj its residual add: 8 dispatches a layer, not 11
@@ -102,8 +101,9 @@ export class Gpt2 extends Transformer<Gpt2Config> {
         ...linear(`${h}.attn.c_attn`, act.ln, `${h}.attn.c_attn`, act.qkv, 3 * C, C),
         kvAppend(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], T, layout: gpt2Qkv(C), label: `${h}.kv_append` }),
         ...attention(gpu, { qkv: act.qkv, kCache: cache.k[l], vCache: cache.v[l], out: act.att, T, nCtx, heads: gpt2Heads(C, NH), label: `${h}.attn` }),
-        ...linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, resid, C, C, 'residual'),
       );
+      at(`blocks.${l}.attn.hook_pattern`, { qkv: act.qkv, heads: gpt2Heads(C, NH) });
+      steps.push(...linear(`${h}.attn.c_proj`, act.att, `${h}.attn.c_proj`, resid, C, C, 'residual'));
       at(`blocks.${l}.hook_resid_mid`);
       steps.push(
         layernorm(gpu, { inp: resid, weight: this.wb(`${h}.ln_2.weight`), bias: this.wb(`${h}.ln_2.bias`), out: act.ln, T, C, eps, label: `${h}.ln_2` }),
@@ -112,10 +112,15 @@ export class Gpt2 extends Transformer<Gpt2Config> {
       );
       at(`blocks.${l}.hook_resid_post`);
     }
-    if (!logits) return;
-    steps.push(
-      layernorm(gpu, { inp: resid, weight: this.wb('ln_f.weight'), bias: this.wb('ln_f.bias'), out: act.ln, T, C, eps, label: 'ln_f' }),
-      ...logitsOp(gpu, { x: act.ln, wte: this.w.get('wte.weight')!, out: logits, row0: T - R, R, C, V: cfg.vocabSize }),
-    );
+    if (logits) steps.push(...this.head(resid, act.ln, T, logits, T - R, R));
+  }
+
+  head(x: GPUBuffer, normed: GPUBuffer, T: number, logits: GPUBuffer, row0: number, R: number): Step[] {
+    const { gpu, cfg } = this;
+    const { dModel: C, layerNormEps: eps } = cfg;
+    return [
+      layernorm(gpu, { inp: x, weight: this.wb('ln_f.weight'), bias: this.wb('ln_f.bias'), out: normed, T, C, eps, label: 'ln_f' }),
+      ...logitsOp(gpu, { x: normed, wte: this.w.get('wte.weight')!, out: logits, row0, R, C, V: cfg.vocabSize }),
+    ];
   }
 }

@@ -2,6 +2,8 @@
 import { EngineStateError } from '../errors';
 export type HookKind = 'hook_resid_pre' | 'hook_resid_mid' | 'hook_resid_post';
 export type HookName = `blocks.${number}.${HookKind}`;
+/** TransformerLens's attention weights (batch, head, query, key); the forward gives one query's. */
+export type PatternHook = `blocks.${number}.attn.hook_pattern`;
 
 export function parseHook(name: string, nLayers: number): { layer: number; kind: HookKind } {
   const m = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_mid|hook_resid_post)$/.exec(name);

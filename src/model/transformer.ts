@@ -10,7 +10,9 @@ import { parseSample, type SampledToken } from '../kernels/sample';
 import { packSteering, STEERING_BYTES, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
 import type { GpuSampler } from './gpu_sampler';
-import { parseHook, type HookName } from './hooks';
+import { attentionPattern } from '../kernels/attention_pattern';
+import type { AttentionHeads } from '../kernels/attention';
+import { parseHook, type HookName, type PatternHook } from './hooks';
 import { KvCache } from './kv_cache';
 import { concatResults } from './results';
 
@@ -28,6 +30,8 @@ export interface ForwardOptions {
    * `sampled` holds it and `logits` is empty, as the row never leaves the GPU.
    */
   sampler?: GpuSampler;
+  /** Return the attention weights of the input's last token (blocks.L.attn.hook_pattern's last query row). */
+  pattern?: boolean;
 }
 
 export interface SaeOutput {
@@ -45,7 +49,18 @@ export interface ForwardResult {
   sae: SaeOutput | null;
   /** The token the sampler chose (with its topN candidates when asked), if one was given. */
   sampled?: SampledToken;
+  /** With `pattern`: (nLayers, NH, P), the last token's attention weights over positions 0..P-1. */
+  pattern?: Float32Array;
 }
+
+/** What a family hands at blocks.L.attn.hook_pattern: its queries (after RoPE) and heads. */
+export interface PatternSource {
+  qkv: GPUBuffer;
+  heads: AttentionHeads;
+}
+
+/** The callback a family's build() calls at each hook. */
+export type At = (hook: HookName | PatternHook, attn?: PatternSource) => void;
 
 export interface Plan {
   steps: Step[];
@@ -58,6 +73,8 @@ export interface Plan {
   out: GPUBuffer;
   /** Byte offset of the sampler's output in `out` (sampleWords u32 when the plan samples). */
   sampleAt: number;
+  /** Byte offset of the attention pattern (nLayers, NH, P) in `out`, -1 when not asked. */
+  patternAt: number;
   /** Buffers made for this plan alone, freed with it. */
   owned: GPUBuffer[];
 }
@@ -65,6 +82,7 @@ export interface Plan {
 /** The dimensions the shared machinery needs, from either family's config. */
 export interface ModelDims {
   nLayers: number;
+  nHeads: number;
   dModel: number;
   vocabSize: number;
   nCtx: number;
@@ -115,11 +133,18 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
   /** Pipelines every forward uses, compiled ahead of the first prompt. */
   abstract warm(): Promise<void>;
   /**
+   * The final norm and the LM head over rows row0.. of x: normed (T, C) = final_norm(x (T, C)), then
+   * logits (R, V) = normed[row0 .. row0+R] @ W_U^T (soft-capped where the family does). build()
+   * ends with it, and the logit lens (logit_lens.ts) applies it to captured residuals.
+   */
+  abstract head(x: GPUBuffer, normed: GPUBuffer, T: number, logits: GPUBuffer, row0: number, R: number): Step[];
+  /**
    * Pushes the steps of a T-token call: the embedding, then every layer, calling at(hook) where
-   * each residual hook is (at leaves its captures and the SAE's steps there), then the final norm
+   * each residual hook is (at leaves its captures and the SAE's steps there) and after each
+   * layer's attention with its queries (blocks.L.attn.hook_pattern), then the final norm
    * and, when R > 0, the logits of the last R rows into `logits` (R, V).
    */
-  protected abstract build(steps: Step[], T: number, cache: KvCache, at: (hook: HookName) => void, R: number, logits: GPUBuffer | null): void;
+  protected abstract build(steps: Step[], T: number, cache: KvCache, at: At, R: number, logits: GPUBuffer | null): void;
 
   cache(slot: 0 | 1 = 0): KvCache {
     while (this.caches.length <= slot) this.caches.push(new KvCache(this.gpu.device, this.cfg.nLayers, this.cfg.nCtx, this.kvWidth));
@@ -157,9 +182,9 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
    * The dispatch list for a T-token call (public for the benchmark's per-op profile). sampleWords
    * > 0: the last row's logits stay on the GPU for a sampler, which run() appends.
    */
-  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1 = 0, steer = false, sampleWords = 0): Plan {
+  plan(T: number, hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1 = 0, steer = false, sampleWords = 0, pattern = false): Plan {
     if (sampleWords && mode !== 'last') throw new Error(`plan: sampling needs logits 'last', got '${mode}'`);
-    const key = `${T}|${hooks.join(',')}|${mode}|${slot}|${steer}|${sampleWords}`;
+    const key = `${T}|${hooks.join(',')}|${mode}|${slot}|${steer}|${sampleWords}|${pattern}`;
     let plan = this.plans.get(key);
     if (plan) return plan;
     if (this.plans.size >= 24) this.evictPlans();
@@ -173,11 +198,21 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
     const readR = sampleWords ? 0 : R; // logits rows read back
     const saeAt = logitsAt + readR * V * 4;
     const sampleAt = saeAt + (this.attached ? T * (2 * K + 2) * 4 : 0);
-    const out = createBuffer(gpu.device, `forward out T=${T}`, sampleAt + sampleWords * 4);
+    const patternAt = pattern ? sampleAt + sampleWords * 4 : -1;
+    const patternBytes = pattern ? cfg.nLayers * cfg.nHeads * cfg.nCtx * 4 : 0; // room for any position
+    const out = createBuffer(gpu.device, `forward out T=${T}`, sampleAt + sampleWords * 4 + patternBytes);
     const owned: GPUBuffer[] = [out];
     const byHook = new Map(hooks.map((h, i) => [h, i]));
     const steps: Step[] = [];
-    const at = (hook: HookName) => {
+    const at: At = (hook, attn) => {
+      if (attn) {
+        // the last query row's weights, written straight into the readback buffer
+        if (pattern) {
+          const layer = Number(hook.split('.')[1]);
+          steps.push(attentionPattern(gpu, { qkv: attn.qkv, kCache: this.cache(slot).k[layer], out, outOff: patternAt / 4, layer, t: T - 1, nCtx: cfg.nCtx, heads: attn.heads, label: hook }));
+        }
+        return;
+      }
       const i = byHook.get(hook);
       if (i !== undefined) steps.push(gpu.copy(hook, this.resid, out, hookBytes, 0, i * hookBytes));
       const a = this.attached;
@@ -195,7 +230,7 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
     else if (R) owned.push((logits = createBuffer(gpu.device, `logits (${R}, V)`, R * V * 4)));
     this.build(steps, T, this.cache(slot), at, R, logits);
     if (readR) steps.push(gpu.copy('logits', logits!, out, R * V * 4, 0, logitsAt));
-    plan = { steps, T, hooks, R: readR, K, out, sampleAt, owned };
+    plan = { steps, T, hooks, R: readR, K, out, sampleAt, patternAt, owned };
     this.plans.set(key, plan);
     return plan;
   }
@@ -231,15 +266,16 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
       const chunk = Array.from({ length: Math.min(this.maxT, T - t0) }, (_, i) => ids[t0 + i]);
       const last = t0 + chunk.length === T;
       const mode = opts.logits === 'all' ? 'all' : last ? (opts.logits ?? 'last') : 'none';
-      parts.push(await this.run(chunk, hooks, mode, opts.slot ?? 0, opts.steer ?? false, last ? opts.sampler : undefined));
+      parts.push(await this.run(chunk, hooks, mode, opts.slot ?? 0, opts.steer ?? false, last ? opts.sampler : undefined, last && !!opts.pattern));
     }
-    return parts.length === 1 ? parts[0] : { ...concatResults(parts), sampled: parts[parts.length - 1].sampled };
+    const end = parts[parts.length - 1];
+    return parts.length === 1 ? parts[0] : { ...concatResults(parts), sampled: end.sampled, ...(end.pattern ? { pattern: end.pattern } : {}) };
   }
 
-  private async run(ids: number[], hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1, steer: boolean, sampler?: GpuSampler): Promise<ForwardResult> {
+  private async run(ids: number[], hooks: string[], mode: 'last' | 'all' | 'none', slot: 0 | 1, steer: boolean, sampler?: GpuSampler, pattern = false): Promise<ForwardResult> {
     const T = ids.length;
     const cache = this.cache(slot);
-    const plan = this.plan(T, hooks, mode, slot, steer, sampler?.words ?? 0);
+    const plan = this.plan(T, hooks, mode, slot, steer, sampler?.words ?? 0, pattern);
     this.gpu.writeStep(cache.length);
     this.gpu.device.queue.writeBuffer(this.ids, 0, Uint32Array.from(ids));
     const steps = sampler
@@ -263,6 +299,7 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
       };
     }
     if (sampler) result.sampled = parseSample(buf, sampler.topN, plan.sampleAt);
+    if (pattern) result.pattern = f32.subarray(plan.patternAt / 4, plan.patternAt / 4 + this.cfg.nLayers * this.cfg.nHeads * cache.length);
     checkFinite(result, T, plan.R);
     return result;
   }

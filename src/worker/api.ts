@@ -307,4 +307,39 @@ export interface EngineApi {
    * top and interval examples), reporting progress; cancel() stops it resumably. Stored in OPFS.
    */
   buildDashboards(req: BuildDashboardsRequest, onProgress?: (p: BuildProgress) => void): Promise<BuildDashboardsResult>;
+  /** The top k (1..64, default 5) next tokens read from every layer's residual at every position, through the final norm and unembedding. */
+  logitLens(req: LogitLensRequest): Promise<LogitLensResponse>;
+  /** Per layer and head, the attention weights of the token at `position` over positions 0..position. */
+  attentionPattern(req: AttentionPatternRequest): Promise<AttentionPatternResponse>;
+}
+
+export interface LogitLensRequest {
+  text: string;
+  k?: number;
+}
+
+export interface LogitLensResponse extends Tokens {
+  /** The residual each lens row reads: blocks.L.hook_resid_pre for every L, then the last hook_resid_post. */
+  hooks: string[];
+  k: number;
+  /** (hooks.length, T, k): top token ids, most probable first, and their probabilities. */
+  topIds: Uint32Array;
+  topProbs: Float32Array;
+  /** The pieces of topIds, (hooks.length, T, k). */
+  topPieces: string[];
+  notice?: string;
+}
+
+export interface AttentionPatternRequest {
+  text: string;
+  position: number;
+}
+
+export interface AttentionPatternResponse extends Tokens {
+  position: number;
+  nLayers: number;
+  nHeads: number;
+  /** (nLayers, nHeads, position + 1): each head's weights over positions 0..position; each row sums to 1. */
+  weights: Float32Array;
+  notice?: string;
 }

@@ -32,6 +32,8 @@ export function createEngineClient(): EngineClient {
     cancel: () => remote.cancel(),
     dispose: () => remote.dispose(),
     buildDashboards: (req, onProgress) => remote.buildDashboards(req, onProgress ? Comlink.proxy(onProgress) : undefined),
+    logitLens: (req) => remote.logitLens(req),
+    attentionPattern: (req) => remote.attentionPattern(req),
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();

@@ -16,13 +16,15 @@ import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
 import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
 import { gatherFeatures } from '../sae/gather';
+import { MAX_TOPK } from '../kernels/sae_topk';
+import { logitLens } from '../model/logit_lens';
 import { steeringEntries, type SteeringSpec } from '../sae/steering';
 import { divergencePoint, inspectStream } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import { runBuild, type BuildDashboardsRequest, type BuildDashboardsResult, type BuildProgress } from '../dashboards/run';
 import type {
   AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, FeatureWeights, ForwardRequest, ForwardResponse,
-  GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
+  GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, LogitLensRequest, LogitLensResponse, AttentionPatternRequest, AttentionPatternResponse, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 import { MAX_SWEEP } from './api';
 
@@ -569,6 +571,41 @@ export class Engine implements EngineApi {
       // an SAE that came without feature data now has max activations: steering in multiples of them works
       if (res.dashboards && !this.maxActs) this.maxActs = Float32Array.from(res.dashboards.summaries, (f) => f.maxAct);
       return res;
+    });
+  }
+
+  async logitLens(req: LogitLensRequest): Promise<LogitLensResponse> {
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.ready();
+      const { ids, notice } = this.promptIds(req.text, undefined, model.cfg.nCtx);
+      const k = req.k ?? 5;
+      const kMax = Math.min(MAX_TOPK, model.cfg.vocabSize);
+      if (!(Number.isInteger(k) && k >= 1 && k <= kMax)) throw new EngineStateError(`k must be 1..${kMax}, got ${k}`);
+      model.reset();
+      this.analyzedFresh = false; // this forward overwrote the analyzed prompt's SAE activations
+      const lens = await logitLens(model, ids, k);
+      checkAlive(this.gpu!.ctx);
+      const res: LogitLensResponse = {
+        ids, pieces: tokenizer.pieces(ids), hooks: lens.hooks, k, topIds: lens.ids, topProbs: lens.probs,
+        topPieces: Array.from(lens.ids, (id) => piece(tokenizer, id)), notice,
+      };
+      return Comlink.transfer(res, [lens.ids.buffer, lens.probs.buffer]);
+    });
+  }
+
+  async attentionPattern(req: AttentionPatternRequest): Promise<AttentionPatternResponse> {
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.ready();
+      const { ids, notice } = this.promptIds(req.text, undefined, model.cfg.nCtx);
+      const { position } = req;
+      if (!(Number.isInteger(position) && position >= 0 && position < ids.length)) throw new EngineStateError(`position must be 0..${ids.length - 1}, got ${position}`);
+      model.reset();
+      this.analyzedFresh = false;
+      // causal: the tokens after `position` change nothing it attends to, so they do not run
+      const out = await model.forward(ids.slice(0, position + 1), { logits: 'none', pattern: true });
+      const weights = out.pattern!.slice();
+      const res: AttentionPatternResponse = { ids, pieces: tokenizer.pieces(ids), position, nLayers: model.cfg.nLayers, nHeads: model.cfg.nHeads, weights, notice };
+      return Comlink.transfer(res, [weights.buffer]);
     });
   }
 }
