@@ -1,0 +1,162 @@
+// Feature attribution (attribution patching) for an SAE on blocks.L.hook_resid_pre of a GPT-2:
+// which SAE features, at which positions, push a logit target (logit[position, token] minus
+// logit[position, minusToken]) up or down. Engine-free: it takes a Gpt2 with the SAE attached and
+// the model's f32 weights (gpt2Gradients uploads them itself).
+//
+// With g(t) = d target / d resid_pre[L] (t) from the GPU backward (src/model/backward.ts) and the
+// SAE's output written in model space as
+//   x(t) = sum_i f_i(t) * dec_scale(t) * W_dec[i] + (b_dec * dec_scale(t) + dec_shift(t) [+ mean]) + err(t),
+// each active feature i at each position t gets
+//   attribution = f_i(t) * dec_scale(t) * (W_dec[i] . g(t)),
+// the gradient times its decoder contribution: the linear (first-order) estimate of what removing
+// that contribution takes away from the target, i.e. target - target(feature i ablated at t)
+// ~= attribution (ablating with the error-preserving clamp to 0 moves the target by -attribution).
+// The SAE's error node per position is error(t) = (x(t) - x_hat(t)) . g(t) with x_hat in model space
+// (x_sae - x_hat in the SAE's buffers: centring shifts both alike).
+//
+// f, stats (dec_scale, dec_shift), x_sae and x_hat are read back from the SAE's own buffers
+// (model.saeActs) after one forward with the SAE attached, so they are exactly what the model
+// ran (top-k masks and all), not a CPU re-run.
+//
+// Direct logit attribution (DLA) of the features at the target position:
+//   DLA_i = f_i * dec_scale * (W_dec[i] . (W_U[token] - W_U[minusToken]))
+// through the tied unembedding W_U = wte WITHOUT the final layer norm (and without every block
+// after the hook): the standard "direct" approximation, not a gradient.
+import { readF32 } from '../gpu/buffers';
+import type { Sae } from '../sae/sae';
+import { gpt2Gradients, type LogitTarget } from './backward';
+import type { Gpt2 } from './gpt2';
+import { parseHook } from './hooks';
+import type { Weights } from './weights';
+
+export interface FeatureAttributionEntry {
+  feature: number;
+  position: number;
+  /** f_i(t), the SAE's activation. */
+  activation: number;
+  /** f_i(t) * dec_scale(t) * (W_dec[i] . g(t)). */
+  attribution: number;
+}
+
+export interface DirectLogitEntry {
+  feature: number;
+  activation: number;
+  /** f_i * dec_scale * (W_dec[i] . (W_U[token] - W_U[minusToken])), no final norm. */
+  dla: number;
+}
+
+export interface FeatureAttribution {
+  hook: string;
+  layer: number;
+  T: number;
+  /** The target's value in the forward that produced the activations. */
+  target: number;
+  /** Every active feature at every position, by |attribution|, largest first (cut to `limit`). */
+  features: FeatureAttributionEntry[];
+  /** How many (feature, position) pairs were active in all (before `limit`). */
+  active: number;
+  /** (T) sum of the feature attributions at each position. */
+  total: Float32Array;
+  /** (T) the SAE error node, (x - x_hat) . g, at each position. */
+  error: Float32Array;
+  /** Active features at the target position, by |DLA|, largest first. */
+  direct: DirectLogitEntry[];
+}
+
+export interface FeatureAttributionOptions {
+  /** Keep the `limit` largest |attribution| entries (default: all). */
+  limit?: number;
+}
+
+const wDecCache = new WeakMap<Sae, Float32Array>();
+
+/**
+ * Attribution of `target` to the features of the SAE attached to `model` (resid_pre hooks only),
+ * over the prompt `ids` run from position 0. Empties the model's KV cache slot 0 (model.reset())
+ * and runs one forward (SAE attached, no steering) and one backward; `weights` are the f32
+ * weights the model was built from.
+ */
+export async function featureAttribution(model: Gpt2, weights: Weights, ids: number[], target: LogitTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
+  const sae = model.sae;
+  const acts = model.saeActs;
+  if (!sae || !acts) throw new Error('featureAttribution: attach an SAE to the model first (model.attachSae)');
+  const hook = sae.cfg.hookName;
+  const { layer, kind } = parseHook(hook, model.cfg.nLayers);
+  if (kind !== 'hook_resid_pre') {
+    throw new Error(`featureAttribution: the SAE reads "${hook}"; attribution supports blocks.L.hook_resid_pre SAEs only (the backward gives d target / d resid_pre[L])`);
+  }
+  const T = ids.length;
+  if (T < 1) throw new Error('featureAttribution: no tokens');
+  if (T > model.maxT) throw new Error(`featureAttribution: ${T} tokens exceed the ${model.maxT} one forward with this SAE can run`);
+  if (target.position < 0 || target.position >= T || !Number.isInteger(target.position)) {
+    throw new Error(`featureAttribution: target position ${target.position} is outside the prompt (T=${T})`);
+  }
+  const V = model.cfg.vocabSize;
+  for (const tok of [target.token, target.minusToken ?? 0]) {
+    if (!(Number.isInteger(tok) && tok >= 0 && tok < V)) throw new Error(`featureAttribution: target token ${tok} is outside the vocabulary (0..${V - 1})`);
+  }
+  const wte = weights.get('wte.weight');
+  if (!wte) throw new Error('featureAttribution: the weights have no wte.weight');
+  const { dIn: C, dSae: S } = sae.cfg;
+  const { device } = model.gpu;
+
+  // The forward with the SAE: activations from its own buffers, the target from the logits.
+  model.reset();
+  const fwd = await model.forward(ids, { logits: 'all' });
+  const logit = (tok: number) => fwd.logits[target.position * V + tok];
+  const targetValue = logit(target.token) - (target.minusToken != null ? logit(target.minusToken) : 0);
+  const [f, stats, xSae, xHat] = await Promise.all([
+    readF32(device, acts.f, T * S),
+    readF32(device, acts.stats, T * 2),
+    readF32(device, acts.xSae, T * C),
+    readF32(device, acts.xHat, T * C),
+  ]);
+  let wDec = wDecCache.get(sae);
+  if (!wDec) {
+    wDec = await readF32(device, sae.wDec, S * C);
+    wDecCache.set(sae, wDec);
+  }
+
+  const g = (await gpt2Gradients(model.gpu, model.cfg, weights, ids, target))[layer]; // (T, C)
+
+  const features: FeatureAttributionEntry[] = [];
+  const total = new Float32Array(T);
+  const error = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    const gt = g.subarray(t * C, (t + 1) * C);
+    let e = 0;
+    for (let c = 0; c < C; c++) e += (xSae[t * C + c] - xHat[t * C + c]) * gt[c];
+    error[t] = e;
+    const scale = stats[2 * t];
+    let sum = 0;
+    for (let i = 0; i < S; i++) {
+      const a = f[t * S + i];
+      if (a === 0) continue;
+      let dot = 0;
+      for (let c = 0; c < C; c++) dot += wDec[i * C + c] * gt[c];
+      const attribution = a * scale * dot;
+      sum += attribution;
+      features.push({ feature: i, position: t, activation: a, attribution });
+    }
+    total[t] = sum;
+  }
+  const active = features.length;
+  features.sort((a, b) => Math.abs(b.attribution) - Math.abs(a.attribution));
+  if (opts.limit != null && opts.limit < features.length) features.length = Math.max(0, opts.limit);
+
+  // Direct logit attribution at the target position (tied W_U = wte, no final norm).
+  const u = new Float64Array(C);
+  for (let c = 0; c < C; c++) u[c] = wte[target.token * C + c] - (target.minusToken != null ? wte[target.minusToken * C + c] : 0);
+  const direct: DirectLogitEntry[] = [];
+  const tp = target.position;
+  for (let i = 0; i < S; i++) {
+    const a = f[tp * S + i];
+    if (a === 0) continue;
+    let dot = 0;
+    for (let c = 0; c < C; c++) dot += wDec[i * C + c] * u[c];
+    direct.push({ feature: i, activation: a, dla: a * stats[2 * tp] * dot });
+  }
+  direct.sort((a, b) => Math.abs(b.dla) - Math.abs(a.dla));
+
+  return { hook, layer, T, target: targetValue, features, active, total, error, direct };
+}
