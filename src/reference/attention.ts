@@ -1,4 +1,5 @@
 import type { AttentionHeads } from '../kernels/attention';
+import { attentionPatternRef } from './attention_pattern';
 
 /**
  * Causal multi-head attention: the query at chunk row t (absolute position i = pos0 + t, head h at
@@ -7,30 +8,19 @@ import type { AttentionHeads } from '../kernels/attention';
  * asked. Returns (T, NH * HS).
  */
 export function attentionRef(qkv: Float32Array, kCache: Float32Array, vCache: Float32Array, T: number, pos0: number, heads: AttentionHeads): Float32Array {
-  const { NH, NKV, HS, qStride, window = 0, softcap = 0 } = heads;
-  const scale = heads.scale ?? 1 / Math.sqrt(HS);
+  const { NH, NKV, HS } = heads;
   const W = NKV * HS;
-  const group = NH / NKV;
   const out = new Float32Array(T * NH * HS);
   for (let t = 0; t < T; t++) {
     const n = pos0 + t + 1;
-    const first = window > 0 ? Math.max(0, n - window) : 0;
+    // the weights (NH, n), zero before a sliding window
+    const p = attentionPatternRef(qkv, kCache, t, pos0, heads);
     for (let h = 0; h < NH; h++) {
-      const kv = Math.floor(h / group) * HS;
-      const s = new Float64Array(n);
-      let m = -Infinity;
-      for (let j = first; j < n; j++) {
-        let d = 0;
-        for (let i = 0; i < HS; i++) d += qkv[t * qStride + h * HS + i] * kCache[j * W + kv + i];
-        s[j] = softcap > 0 ? softcap * Math.tanh((d * scale) / softcap) : d * scale;
-        m = Math.max(m, s[j]);
-      }
-      let z = 0;
-      for (let j = first; j < n; j++) z += s[j] = Math.exp(s[j] - m);
+      const kv = Math.floor(h / (NH / NKV)) * HS;
       for (let i = 0; i < HS; i++) {
         let acc = 0;
-        for (let j = first; j < n; j++) acc += s[j] * vCache[j * W + kv + i];
-        out[(t * NH + h) * HS + i] = acc / z;
+        for (let j = 0; j < n; j++) acc += p[h * n + j] * vCache[j * W + kv + i];
+        out[(t * NH + h) * HS + i] = acc;
       }
     }
   }

@@ -34,7 +34,7 @@ describe('backward kernels against their CPU twins', () => {
     [7, 13, 5],
     [14, 480, 120],
     [33, 17, 70],
-  ])('matmul_backward_input and _weight M=%i N=%i K=%i', async (M, N, K) => {
+  ])('matmul_backward_input and matmul_backward_weight M=%i N=%i K=%i', async (M, N, K) => {
     const g = await getGpu();
     const rng = new Rng(M * 7919 + N * 31 + K);
     const a = rng.array(M * K);
@@ -55,7 +55,7 @@ describe('backward kernels against their CPU twins', () => {
   });
 
   for (const [T, C, threads] of [[1, 3, 4], [7, 13, 4], [14, 120, 64], [5, 1, 4], [3, 200, 7]]) {
-    it(`layernorm_backward and _params T=${T} C=${C}, ${threads} threads per row`, async () => {
+    it(`layernorm_backward and layernorm_backward_params T=${T} C=${C}, ${threads} threads per row`, async () => {
       const g = await getGpu();
       const rng = new Rng(T * 1000 + C);
       // An offset mean, like GPT-2's residual stream.
@@ -96,7 +96,7 @@ describe('backward kernels against their CPU twins', () => {
     [7, 3, 5],
     [14, 5, 24],
     [70, 2, 7],
-  ])('attention_backward T=%i NH=%i HS=%i', async (T, NH, HS) => {
+  ])('attention_backward and attention_backward_kv T=%i NH=%i HS=%i', async (T, NH, HS) => {
     const g = await getGpu();
     const rng = new Rng(T * 100 + NH * 10 + HS);
     const C = NH * HS;
