@@ -1,7 +1,7 @@
 // Feature attribution (attribution patching) for an SAE on blocks.L.hook_resid_pre of a GPT-2:
 // which SAE features, at which positions, push a logit target (logit[position, token] minus
-// logit[position, minusToken]) up or down. Engine-free: it takes a Gpt2 with the SAE attached and
-// the model's f32 weights (gpt2Gradients uploads them itself).
+// logit[position, minusToken]) up or down. It takes a Gpt2 with the SAE attached; the backward
+// reads the model's own weights (Gpt2.backwardWeights).
 //
 // With g(t) = d target / d resid_pre[L] (t) from the GPU backward (src/model/backward.ts) and the
 // SAE's output written in model space as
@@ -24,10 +24,9 @@
 // after the hook): the standard "direct" approximation, not a gradient.
 import { readF32 } from '../gpu/buffers';
 import type { Sae } from '../sae/sae';
-import { gpt2Gradients, type LogitTarget } from './backward';
+import { gpt2Gradients, unembedRows, type LogitTarget } from './backward';
 import type { Gpt2 } from './gpt2';
 import { parseHook } from './hooks';
-import type { Weights } from './weights';
 
 export interface FeatureAttributionEntry {
   feature: number;
@@ -73,10 +72,9 @@ const wDecCache = new WeakMap<Sae, Float32Array>();
 /**
  * Attribution of `target` to the features of the SAE attached to `model` (resid_pre hooks only),
  * over the prompt `ids` run from position 0. Empties the model's KV cache slot 0 (model.reset())
- * and runs one forward (SAE attached, no steering) and one backward; `weights` are the f32
- * weights the model was built from.
+ * and runs one forward (SAE attached, no steering) and one backward.
  */
-export async function featureAttribution(model: Gpt2, weights: Weights, ids: number[], target: LogitTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
+export async function featureAttribution(model: Gpt2, ids: number[], target: LogitTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
   const sae = model.sae;
   const acts = model.saeActs;
   if (!sae || !acts) throw new Error('featureAttribution: attach an SAE to the model first (model.attachSae)');
@@ -95,8 +93,6 @@ export async function featureAttribution(model: Gpt2, weights: Weights, ids: num
   for (const tok of [target.token, target.minusToken ?? 0]) {
     if (!(Number.isInteger(tok) && tok >= 0 && tok < V)) throw new Error(`featureAttribution: target token ${tok} is outside the vocabulary (0..${V - 1})`);
   }
-  const wte = weights.get('wte.weight');
-  if (!wte) throw new Error('featureAttribution: the weights have no wte.weight');
   const { dIn: C, dSae: S } = sae.cfg;
   const { device } = model.gpu;
 
@@ -117,7 +113,7 @@ export async function featureAttribution(model: Gpt2, weights: Weights, ids: num
     wDecCache.set(sae, wDec);
   }
 
-  const g = (await gpt2Gradients(model.gpu, model.cfg, weights, ids, target))[layer]; // (T, C)
+  const g = (await gpt2Gradients(model.gpu, model.cfg, model.backwardWeights(), ids, target))[layer]; // (T, C)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);
@@ -145,8 +141,9 @@ export async function featureAttribution(model: Gpt2, weights: Weights, ids: num
   if (opts.limit != null && opts.limit < features.length) features.length = Math.max(0, opts.limit);
 
   // Direct logit attribution at the target position (tied W_U = wte, no final norm).
+  const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [target.token, target.minusToken] : [target.token], C);
   const u = new Float64Array(C);
-  for (let c = 0; c < C; c++) u[c] = wte[target.token * C + c] - (target.minusToken != null ? wte[target.minusToken * C + c] : 0);
+  for (let c = 0; c < C; c++) u[c] = rows[c] - (target.minusToken != null ? rows[C + c] : 0);
   const direct: DirectLogitEntry[] = [];
   const tp = target.position;
   for (let i = 0; i < S; i++) {

@@ -79,7 +79,7 @@ describe('feature attribution (attribution patching)', () => {
     const V = cfg.vocabSize;
     const C = cfg.dModel;
     const target = { position: 6, token: 4, minusToken: 9 };
-    const res = await featureAttribution(model, w, ids, target);
+    const res = await featureAttribution(model, ids, target);
     const stats = await readF32(gpu.device, model.saeActs!.stats, 2 * T);
     expect(res.layer).toBe(1);
     expect(res.active).toBe(res.features.length);
@@ -112,7 +112,7 @@ describe('feature attribution (attribution patching)', () => {
     // completeness: x . g = sum attributions + error + (b_dec * dec_scale + dec_shift + mean(x)) . g
     model.reset();
     const x = (await model.forward(ids, { hooks: [hook], logits: 'none' })).hooks[hook];
-    const g = (await gpt2Gradients(gpu, cfg, w, ids, target))[1];
+    const g = (await gpt2Gradients(gpu, cfg, model.backwardWeights(), ids, target))[1];
     const bDec = saeW.get('b_dec')!;
     for (let t = 0; t < T; t++) {
       let xg = 0;
@@ -146,7 +146,7 @@ describe('feature attribution (attribution patching)', () => {
     const postCfg = parseSaeLensConfig(new TextDecoder().decode(post['cfg.json']));
     const postSae = new Sae(gpu, postCfg, saeLensWeights(parseSafetensors(post['sae_weights.safetensors'], 'sae_weights.safetensors'), postCfg));
     model.attachSae(postSae, 8);
-    await expect(featureAttribution(model, w, ids, target)).rejects.toThrow(/hook_resid_pre SAEs only/);
+    await expect(featureAttribution(model, ids, target)).rejects.toThrow(/hook_resid_pre SAEs only/);
     model.attachSae(null);
     postSae.destroy();
     sae.destroy();
@@ -196,7 +196,7 @@ describe('feature attribution (attribution patching)', () => {
       const base = (await model.forward(ids, { logits: 'last' })).logits;
       let top = 0;
       for (let v = 1; v < base.length; v++) if (base[v] > base[top]) top = v;
-      const res = await featureAttribution(model, w, ids, { position: T - 1, token: top }, { limit: 10 });
+      const res = await featureAttribution(model, ids, { position: T - 1, token: top }, { limit: 10 });
       expect(res.features.length).toBe(10);
       expect(res.target).toBeCloseTo(base[top], 3);
       const a: number[] = [];
