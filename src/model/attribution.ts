@@ -48,6 +48,10 @@ export interface FeatureAttribution {
   hook: string;
   layer: number;
   T: number;
+  /** The target's token (the model's top prediction when the caller gave none). */
+  token: number;
+  /** The model's logits at the target position (V), from the forward with the SAE. */
+  logits: Float32Array;
   /** The target's value in the forward that produced the activations. */
   target: number;
   /** Every active feature at every position, by |attribution|, largest first (cut to `limit`). */
@@ -62,6 +66,9 @@ export interface FeatureAttribution {
   direct: DirectLogitEntry[];
 }
 
+/** A LogitTarget whose token may be left to the model: null is its top prediction at `position`. */
+export type AttributionTarget = Omit<LogitTarget, 'token'> & { token: number | null };
+
 export interface FeatureAttributionOptions {
   /** Keep the `limit` largest |attribution| entries (default: all). */
   limit?: number;
@@ -74,7 +81,7 @@ const wDecCache = new WeakMap<Sae, Float32Array>();
  * over the prompt `ids` run from position 0. Empties the model's KV cache slot 0 (model.reset())
  * and runs one forward (SAE attached, no steering) and one backward.
  */
-export async function featureAttribution(model: Gpt2, ids: number[], target: LogitTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
+export async function featureAttribution(model: Gpt2, ids: number[], target: AttributionTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
   const sae = model.sae;
   const acts = model.saeActs;
   if (!sae || !acts) throw new Error('featureAttribution: attach an SAE to the model first (model.attachSae)');
@@ -90,7 +97,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Log
     throw new Error(`featureAttribution: target position ${target.position} is outside the prompt (T=${T})`);
   }
   const V = model.cfg.vocabSize;
-  for (const tok of [target.token, target.minusToken ?? 0]) {
+  for (const tok of [target.token ?? 0, target.minusToken ?? 0]) {
     if (!(Number.isInteger(tok) && tok >= 0 && tok < V)) throw new Error(`featureAttribution: target token ${tok} is outside the vocabulary (0..${V - 1})`);
   }
   const { dIn: C, dSae: S } = sae.cfg;
@@ -99,8 +106,10 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Log
   // The forward with the SAE: activations from its own buffers, the target from the logits.
   model.reset();
   const fwd = await model.forward(ids, { logits: 'all' });
-  const logit = (tok: number) => fwd.logits[target.position * V + tok];
-  const targetValue = logit(target.token) - (target.minusToken != null ? logit(target.minusToken) : 0);
+  const logits = fwd.logits.slice(target.position * V, (target.position + 1) * V);
+  const token = target.token ?? logits.reduce((best, v, i) => (v > logits[best] ? i : best), 0);
+  const targetValue = logits[token] - (target.minusToken != null ? logits[target.minusToken] : 0);
+  const tg: LogitTarget = { ...target, token };
   const [f, stats, xSae, xHat] = await Promise.all([
     readF32(device, acts.f, T * S),
     readF32(device, acts.stats, T * 2),
@@ -113,7 +122,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Log
     wDecCache.set(sae, wDec);
   }
 
-  const g = (await gpt2Gradients(model.gpu, model.cfg, model.backwardWeights(), ids, target))[layer]; // (T, C)
+  const g = (await gpt2Gradients(model.gpu, model.cfg, model.backwardWeights(), ids, tg))[layer]; // (T, C)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);
@@ -141,7 +150,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Log
   if (opts.limit != null && opts.limit < features.length) features.length = Math.max(0, opts.limit);
 
   // Direct logit attribution at the target position (tied W_U = wte, no final norm).
-  const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [target.token, target.minusToken] : [target.token], C);
+  const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [token, target.minusToken] : [token], C);
   const u = new Float64Array(C);
   for (let c = 0; c < C; c++) u[c] = rows[c] - (target.minusToken != null ? rows[C + c] : 0);
   const direct: DirectLogitEntry[] = [];
@@ -155,5 +164,5 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Log
   }
   direct.sort((a, b) => Math.abs(b.dla) - Math.abs(a.dla));
 
-  return { hook, layer, T, target: targetValue, features, active, total, error, direct };
+  return { hook, layer, T, token, logits, target: targetValue, features, active, total, error, direct };
 }

@@ -311,6 +311,8 @@ export interface EngineApi {
   logitLens(req: LogitLensRequest): Promise<LogitLensResponse>;
   /** Per layer and head, the attention weights of the token at `position` over positions 0..position. */
   attentionPattern(req: AttentionPatternRequest): Promise<AttentionPatternResponse>;
+  /** Which SAE features, at which positions, push the next-token logit (or a logit difference) at `position`. */
+  attribute(req: AttributionRequest): Promise<AttributionResponse>;
 }
 
 export interface LogitLensRequest {
@@ -341,5 +343,53 @@ export interface AttentionPatternResponse extends Tokens {
   nHeads: number;
   /** (nLayers, nHeads, position + 1): each head's weights over positions 0..position; each row sums to 1. */
   weights: Float32Array;
+  notice?: string;
+}
+
+/** Most (feature, position) rows attribute() returns. */
+export const MAX_ATTRIBUTION_ROWS = 1000;
+
+export interface AttributionRequest {
+  text: string;
+  /** The position whose next token is explained; default the last. */
+  position?: number;
+  /** The token whose logit is the target; default the model's top prediction there. */
+  token?: number | null;
+  /** When set, the target is logit[token] - logit[minusToken]. */
+  minusToken?: number | null;
+  /** Rows to return, largest |attribution| first (1..MAX_ATTRIBUTION_ROWS, default 200). */
+  limit?: number;
+}
+
+export interface AttributionRow {
+  feature: number;
+  position: number;
+  /** The SAE activation. */
+  activation: number;
+  /** Activation x gradient: the first-order change in the target if the feature were removed there (its negative). */
+  attribution: number;
+}
+
+export interface AttributionResponse extends Tokens {
+  hook: string;
+  position: number;
+  token: number;
+  tokenPiece: string;
+  minusToken: number | null;
+  minusPiece: string | null;
+  /** The target's value: the logit, or the logit difference. */
+  target: number;
+  /** The model's top 10 next tokens at `position`, for picking a target. */
+  candidates: Array<{ id: number; piece: string; prob: number }>;
+  /** The largest |attribution| rows (cut to `limit`). */
+  features: AttributionRow[];
+  /** How many (feature, position) pairs were active in all. */
+  active: number;
+  /** (T) the sum of the feature attributions at each position. */
+  total: Float32Array;
+  /** (T) the SAE error node at each position: (x - x_hat) . gradient. */
+  error: Float32Array;
+  /** Direct logit attribution of the features active at `position` (through W_U, no final norm), largest |dla| first, cut to `limit`. */
+  direct: Array<{ feature: number; activation: number; dla: number }>;
   notice?: string;
 }

@@ -34,6 +34,7 @@ export function createEngineClient(): EngineClient {
     buildDashboards: (req, onProgress) => remote.buildDashboards(req, onProgress ? Comlink.proxy(onProgress) : undefined),
     logitLens: (req) => remote.logitLens(req),
     attentionPattern: (req) => remote.attentionPattern(req),
+    attribute: (req) => remote.attribute(req),
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();

@@ -18,15 +18,17 @@ import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
 import { gatherFeatures } from '../sae/gather';
 import { MAX_TOPK } from '../kernels/sae_topk';
 import { logitLens } from '../model/logit_lens';
+import { featureAttribution } from '../model/attribution';
+import { Gpt2 } from '../model/gpt2';
 import { steeringEntries, type SteeringSpec } from '../sae/steering';
 import { divergencePoint, inspectStream } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import { runBuild, type BuildDashboardsRequest, type BuildDashboardsResult, type BuildProgress } from '../dashboards/run';
 import type {
   AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, FeatureWeights, ForwardRequest, ForwardResponse,
-  GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, LogitLensRequest, LogitLensResponse, AttentionPatternRequest, AttentionPatternResponse, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
+  AttributionRequest, AttributionResponse, GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, LogitLensRequest, LogitLensResponse, AttentionPatternRequest, AttentionPatternResponse, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
-import { MAX_SWEEP } from './api';
+import { MAX_ATTRIBUTION_ROWS, MAX_SWEEP } from './api';
 
 /** Download bytes as 'fetch'-stage progress events. */
 const fetchProgress =
@@ -608,6 +610,41 @@ export class Engine implements EngineApi {
       return Comlink.transfer(res, [weights.buffer]);
     });
   }
+
+  async attribute(req: AttributionRequest): Promise<AttributionResponse> {
+    return this.exclusive(async () => {
+      const { model, tokenizer, sae } = this.readySae();
+      if (!(model instanceof Gpt2)) throw new EngineStateError('Feature attribution runs on GPT-2 models for now (the modern decoders have no backward in the engine yet).');
+      const { ids, notice } = this.promptIds(req.text, undefined, model.maxT);
+      const position = req.position ?? ids.length - 1;
+      if (!(Number.isInteger(position) && position >= 0 && position < ids.length)) throw new EngineStateError(`position must be 0..${ids.length - 1}, got ${position}`);
+      const V = model.cfg.vocabSize;
+      for (const [name, tok] of [['token', req.token], ['minusToken', req.minusToken]] as const) {
+        if (tok != null && !(Number.isInteger(tok) && tok >= 0 && tok < V)) throw new EngineStateError(`${name} must be a token id 0..${V - 1}, got ${tok}`);
+      }
+      const limit = req.limit ?? 200;
+      if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_ATTRIBUTION_ROWS)) throw new EngineStateError(`limit must be 1..${MAX_ATTRIBUTION_ROWS}, got ${limit}`);
+      if (!sae.cfg.hookName.endsWith('hook_resid_pre')) throw new EngineStateError(`Feature attribution needs an SAE on a blocks.L.hook_resid_pre hook; this one reads ${sae.cfg.hookName}.`);
+      this.analyzedFresh = false; // this forward overwrites the analyzed prompt's SAE activations
+      // causal: tokens after `position` cannot change its logits
+      const run = ids.slice(0, position + 1);
+      const res = await featureAttribution(model, run, { position, token: req.token ?? null, minusToken: req.minusToken ?? null }, { limit });
+      checkAlive(this.gpu!.ctx);
+      const probs = softmax(res.logits);
+      const top = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 10);
+      const total = new Float32Array(ids.length);
+      const error = new Float32Array(ids.length);
+      total.set(res.total);
+      error.set(res.error);
+      const out: AttributionResponse = {
+        ids, pieces: tokenizer.pieces(ids), hook: res.hook, position, token: res.token, tokenPiece: piece(tokenizer, res.token),
+        minusToken: req.minusToken ?? null, minusPiece: req.minusToken != null ? piece(tokenizer, req.minusToken) : null, target: res.target,
+        candidates: top.map((id) => ({ id, piece: piece(tokenizer, id), prob: probs[id] })),
+        features: res.features, active: res.active, total, error, direct: res.direct.slice(0, limit), notice,
+      };
+      return Comlink.transfer(out, [total.buffer, error.buffer]);
+    });
+  }
 }
 
 /** How many leading ids a and b share. */
@@ -625,4 +662,12 @@ function piece(tokenizer: TextTokenizer, id: number): string {
   } catch {
     return `<${id}>`;
   }
+}
+
+function softmax(logits: Float32Array): Float64Array {
+  let m = -Infinity;
+  for (const v of logits) m = Math.max(m, v);
+  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
+  const z = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / z);
 }
