@@ -1,7 +1,7 @@
 // Feature attribution (attribution patching) for an SAE on blocks.L.hook_resid_pre of a GPT-2:
 // which SAE features, at which positions, push a logit target (logit[position, token] minus
 // logit[position, minusToken]) up or down. It takes a Gpt2 with the SAE attached; the backward
-// reads the model's own weights (Gpt2.backwardWeights).
+// reads the model's own weights.
 //
 // With g(t) = d target / d resid_pre[L] (t) from the GPU backward (src/model/backward.ts) and the
 // SAE's output written in model space as
@@ -122,7 +122,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Att
     wDecCache.set(sae, wDec);
   }
 
-  const g = (await gpt2Gradients(model.gpu, model.cfg, model.backwardWeights(), ids, tg))[layer]; // (T, C)
+  const g = (await gpt2Gradients(model, ids, tg))[layer]; // (T, C)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);

@@ -3,9 +3,9 @@
 // function of the logits whose gradient at the final norm's output the caller gives (the
 // training-data attribution's loss). A forward that keeps what the backward needs, then the same
 // ops in reverse, one VJP kernel each. It reads like src/reference/backward/gpt2.ts, its CPU twin.
-// Prefill from position 0 only. The weights come from BackwardWeights (backward_weights.ts): the
-// model's own tensors, or f32 uploads for tests.
-import { createBuffer, readF32, uploadBuffer, type GpuTensor } from '../gpu/buffers';
+// Prefill from position 0 only, on the model's own weight tensors (f32 or f16): the VJP of a
+// Linear reads its weight as the forward does.
+import { createBuffer, readF32, uploadBuffer, whole, type GpuTensor } from '../gpu/buffers';
 import type { Gpu, Step } from '../gpu/gpu';
 import { attention, gpt2Heads } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attention_backward';
@@ -16,8 +16,7 @@ import { layernorm } from '../kernels/layernorm';
 import { layernormBackward } from '../kernels/layernorm_backward';
 import { matmul } from '../kernels/matmul';
 import { matmulBackwardInput } from '../kernels/matmul_backward';
-import type { BackwardWeights } from './backward_weights';
-import type { Gpt2Config } from './config';
+import type { Gpt2 } from './gpt2';
 
 /** logits[position, token] - logits[position, minusToken] (no minusToken: the logit alone). */
 export interface LogitTarget {
@@ -58,16 +57,16 @@ interface BlockActs {
 }
 
 /** d logits[target] / d resid_pre[L] ((T, C) each, L = 0..nLayers-1) for the prompt `ids`. */
-export async function gpt2Gradients(gpu: Gpu, cfg: Gpt2Config, w: BackwardWeights, ids: number[], tg: LogitTarget): Promise<Float32Array[]> {
+export async function gpt2Gradients(model: Gpt2, ids: number[], tg: LogitTarget): Promise<Float32Array[]> {
   const T = ids.length;
-  const C = cfg.dModel;
+  const C = model.cfg.dModel;
   if (tg.position < 0 || tg.position >= T) throw new Error(`gpt2Gradients: target position ${tg.position} is outside the prompt (T=${T})`);
   // The LM head is tied (logits = ln_f(x) · wteᵀ), so for a one-hot target the gradient at
   // ln_f's output is wte[token] - wte[minusToken] in the target's row, zero elsewhere.
-  const rows = await unembedRows(gpu, w.tensor('wte.weight'), tg.minusToken != null ? [tg.token, tg.minusToken] : [tg.token], C);
+  const rows = await unembedRows(model.gpu, model.unembed, tg.minusToken != null ? [tg.token, tg.minusToken] : [tg.token], C);
   const seed = new Float32Array(T * C); // (T, C)
   for (let c = 0; c < C; c++) seed[tg.position * C + c] = rows[c] - (tg.minusToken != null ? rows[C + c] : 0);
-  return gpt2Backward(gpu, cfg, w, ids, seed);
+  return gpt2Backward(model, ids, seed);
 }
 
 /** Rows of the token embedding (n, C) as f32, whatever its dtype or split, through the embed kernel. */
@@ -90,7 +89,8 @@ export async function unembedRows(gpu: Gpu, wte: GpuTensor, tokens: number[], C:
  * d objective / d resid_pre[L] ((T, C) each) given dlnf (T, C) = d objective / d ln_f's output.
  * Frees every buffer it made.
  */
-export async function gpt2Backward(gpu: Gpu, cfg: Gpt2Config, w: BackwardWeights, ids: number[], dlnfSeed: Float32Array, opts: BackwardOptions = {}): Promise<Float32Array[]> {
+export async function gpt2Backward(model: Gpt2, ids: number[], dlnfSeed: Float32Array, opts: BackwardOptions = {}): Promise<Float32Array[]> {
+  const { gpu, cfg } = model;
   const T = ids.length;
   const { dModel: C, dMlp, nHeads: NH, nLayers: L, layerNormEps: eps } = cfg;
   if (T < 1 || T > cfg.nCtx) throw new Error(`gpt2Backward: ${T} tokens; n_ctx is ${cfg.nCtx}`);
@@ -101,8 +101,8 @@ export async function gpt2Backward(gpu: Gpu, cfg: Gpt2Config, w: BackwardWeights
     made.push(b);
     return b;
   };
-  const t = (name: string) => w.tensor(name);
-  const v = (name: string) => w.f32(name);
+  const t = (name: string) => model.tensor(name);
+  const v = (name: string) => whole(t(name)); // the vectors (biases, norms) are f32 whatever the dtype
   const hook = (name: string, x: GPUBuffer, dy: GPUBuffer, K: number, N: number) => opts.onLinear?.({ name, x, dy, K, N }) ?? [];
 
   // Forward, keeping each block's activations.
@@ -156,17 +156,17 @@ export async function gpt2Backward(gpu: Gpu, cfg: Gpt2Config, w: BackwardWeights
     const a = acts[l];
     // MLP: post = mid + gelu(ln_2(mid) · c_fc) · c_proj; the residual passes dx through.
     steps.push(...hook(`${h}.mlp.c_proj.weight`, a.fc, dx, dMlp, C));
-    steps.push(matmulBackwardInput(gpu, { dy: dx, b: v(`${h}.mlp.c_proj.weight`), da: d4C, M: T, N: C, K: dMlp }));
+    steps.push(matmulBackwardInput(gpu, { dy: dx, b: t(`${h}.mlp.c_proj.weight`), da: d4C, M: T, N: C, K: dMlp }));
     steps.push(geluBackward(gpu, { dy: d4C, x: a.pre, dx: dpre, n: T * dMlp }));
     steps.push(...hook(`${h}.mlp.c_fc.weight`, a.ln2, dpre, C, dMlp));
-    steps.push(matmulBackwardInput(gpu, { dy: dpre, b: v(`${h}.mlp.c_fc.weight`), da: dC, M: T, N: dMlp, K: C }));
+    steps.push(matmulBackwardInput(gpu, { dy: dpre, b: t(`${h}.mlp.c_fc.weight`), da: dC, M: T, N: dMlp, K: C }));
     steps.push(layernormBackward(gpu, { dy: dC, x: a.mid, weight: v(`${h}.ln_2.weight`), dx, stats, T, C, eps, accumulate: true }));
     // Attention: mid = x + attn(ln_1(x) · c_attn) · c_proj.
     steps.push(...hook(`${h}.attn.c_proj.weight`, a.att, dx, C, C));
-    steps.push(matmulBackwardInput(gpu, { dy: dx, b: v(`${h}.attn.c_proj.weight`), da: dC, M: T, N: C, K: C }));
+    steps.push(matmulBackwardInput(gpu, { dy: dx, b: t(`${h}.attn.c_proj.weight`), da: dC, M: T, N: C, K: C }));
     steps.push(...attentionBackward(gpu, { qkv: a.qkv, dout: dC, dqkv, probs, ds, T, NH, HS: C / NH }));
     steps.push(...hook(`${h}.attn.c_attn.weight`, a.ln1, dqkv, C, 3 * C));
-    steps.push(matmulBackwardInput(gpu, { dy: dqkv, b: v(`${h}.attn.c_attn.weight`), da: dC, M: T, N: 3 * C, K: C }));
+    steps.push(matmulBackwardInput(gpu, { dy: dqkv, b: t(`${h}.attn.c_attn.weight`), da: dC, M: T, N: 3 * C, K: C }));
     steps.push(layernormBackward(gpu, { dy: dC, x: a.x, weight: v(`${h}.ln_1.weight`), dx, stats, T, C, eps, accumulate: true }));
     steps.push(gpu.copy(`d resid_pre.${l}`, dx, grads[l], T * C * 4));
   }

@@ -6,7 +6,6 @@
 //   at the SAE's hook: encode -> top-k per token -> error -> steering edit, then continue
 //   logits = ln_f(x) @ wte^T, only at the rows asked for
 // Hooks, the SAE, plans, readback and sampling are shared with every family (transformer.ts).
-import { modelBackwardWeights, type BackwardWeights } from './backward_weights';
 import { createBuffer, uploadTensor, whole, type GpuTensor } from '../gpu/buffers';
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
@@ -28,7 +27,6 @@ export type { ForwardOptions, ForwardResult, Plan, SaeOutput } from './transform
 export class Gpt2 extends Transformer<Gpt2Config> {
   private readonly w: Map<string, GpuTensor>;
   private readonly act: Record<'ln' | 'qkv' | 'att' | 'fc', GPUBuffer>;
-  private bw: BackwardWeights | null = null;
 
   /**
    * weightDtype: how the matrices (wte, wpe and every Linear's weight) are stored on the GPU;
@@ -52,15 +50,11 @@ export class Gpt2 extends Transformer<Gpt2Config> {
     };
   }
 
-  /** The weights as the backward reads them (f16 matrices widened to f32 on first use; freed with the model). */
-  backwardWeights(): BackwardWeights {
-    return (this.bw ??= modelBackwardWeights(this.gpu, this.w));
-  }
-
-  override destroy(): void {
-    this.bw?.destroy();
-    this.bw = null;
-    super.destroy();
+  /** A weight tensor by its GPT-2 name (e.g. h.0.attn.c_attn.weight), as the forward reads it: for the backward. */
+  tensor(name: string): GpuTensor {
+    const t = this.w.get(name);
+    if (!t) throw new Error(`gpt2: no tensor ${name}`);
+    return t;
   }
 
   get eosIds(): number[] {

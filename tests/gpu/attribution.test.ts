@@ -112,7 +112,7 @@ describe('feature attribution (attribution patching)', () => {
     // completeness: x . g = sum attributions + error + (b_dec * dec_scale + dec_shift + mean(x)) . g
     model.reset();
     const x = (await model.forward(ids, { hooks: [hook], logits: 'none' })).hooks[hook];
-    const g = (await gpt2Gradients(gpu, cfg, model.backwardWeights(), ids, target))[1];
+    const g = (await gpt2Gradients(model, ids, target))[1];
     const bDec = saeW.get('b_dec')!;
     for (let t = 0; t < T; t++) {
       let xg = 0;

@@ -5,10 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseGpt2Config } from '../../src/model/config';
 import { parseSafetensors } from '../../src/model/safetensors';
-import { expectedShapes } from '../../src/model/config';
 import { Gpt2 } from '../../src/model/gpt2';
 import { gpt2Weights, halfWeights } from '../../src/model/weights';
-import { uploadedBackwardWeights } from '../../src/model/backward_weights';
 import { gpt2Gradients } from '../../src/model/backward';
 import { gpt2BackwardRef } from '../../src/reference/backward/gpt2';
 import { randomGpt2Files } from '../helpers/random_model';
@@ -33,14 +31,14 @@ describe('GPU GPT-2 backward', () => {
     const w = gpt2Weights(parseSafetensors(await (await get(st)).arrayBuffer(), st), cfg);
     const fx: GradFixture = await (await get(gpath)).json();
     expect(fx.n_layer).toBe(cfg.nLayers);
-    const bw = uploadedBackwardWeights(g, expectedShapes(cfg), w);
+    const model = new Gpt2(g, cfg, w);
     for (const [tname, t] of Object.entries(fx.targets)) {
-      const got = await gpt2Gradients(g, cfg, bw, fx.input_ids, { position: t.position, token: t.token, minusToken: t.minus_token });
+      const got = await gpt2Gradients(model, fx.input_ids, { position: t.position, token: t.token, minusToken: t.minus_token });
       expect(got.length).toBe(cfg.nLayers);
       const worst = got.map((gl, l) => expectScaledClose(`${name} ${tname} L=${l}`, gl, t.grad_resid_pre[l], 1e-4));
       console.log(`[backward] GPU ${name} ${tname}: max |diff| / max |torch| per layer ${worst.map((r) => r.toExponential(1)).join(' ')}`);
     }
-    bw.destroy();
+    model.destroy();
   });
 
   it('tiny random GPT-2 (C=20, 5 heads of 4, T=1 and T=9 with repeated tokens) matches the CPU twin', async () => {
@@ -48,17 +46,17 @@ describe('GPU GPT-2 backward', () => {
     const files = randomGpt2Files({ nLayers: 2, dModel: 20, nHeads: 5, vocab: 13, nCtx: 12, seed: 7 });
     const cfg = parseGpt2Config(files.config);
     const w = gpt2Weights(parseSafetensors(files.safetensors.slice().buffer, 'random.safetensors'), cfg);
-    const bw = uploadedBackwardWeights(g, expectedShapes(cfg), w);
+    const model = new Gpt2(g, cfg, w);
     for (const ids of [[5], [3, 11, 3, 0, 7, 7, 2, 12, 3]]) {
       const tg = { position: ids.length > 1 ? 6 : 0, token: 4, minusToken: ids.length > 1 ? 9 : null };
-      const got = await gpt2Gradients(g, cfg, bw, ids, tg);
+      const got = await gpt2Gradients(model, ids, tg);
       const ref = gpt2BackwardRef(cfg, w, ids, tg).grads;
       got.forEach((gl, l) => expectScaledClose(`T=${ids.length} L=${l}`, gl, ref[l], 1e-4));
     }
-    bw.destroy();
+    model.destroy();
   });
 
-  it('a model stored as f16 runs the backward on its own tensors (matrices widened once) and matches the twin on the f16-rounded weights', async () => {
+  it('a model stored as f16 runs the backward on its own tensors and matches the twin on the f16-rounded weights', async () => {
     const g = await getGpu();
     const files = randomGpt2Files({ nLayers: 2, dModel: 20, nHeads: 5, vocab: 13, nCtx: 12, seed: 9 });
     const cfg = parseGpt2Config(files.config);
@@ -66,7 +64,7 @@ describe('GPU GPT-2 backward', () => {
     const model = new Gpt2(g, cfg, w, 'f16');
     const ids = [3, 11, 3, 0, 7, 7, 2, 12, 3];
     const tg = { position: 8, token: 4, minusToken: 9 };
-    const got = await gpt2Gradients(g, cfg, model.backwardWeights(), ids, tg);
+    const got = await gpt2Gradients(model, ids, tg);
     const ref = gpt2BackwardRef(cfg, halfWeights(cfg, w), ids, tg).grads;
     got.forEach((gl, l) => expectScaledClose(`f16 L=${l}`, gl, ref[l], 1e-4));
     model.destroy();

@@ -25,6 +25,19 @@ import { gpt2BackwardRef, gpt2ForwardF64, targetValue, type LogitTarget } from '
 import { randomGpt2Files } from '../helpers/random_model';
 import { expectScaledClose, type GradFixture } from '../helpers/grad_fixture';
 import { expectClose } from '../util';
+import { rmsnormRef } from '../../src/reference/rmsnorm';
+import { ropeRef } from '../../src/reference/rope';
+import { gluRef } from '../../src/reference/glu';
+import { ropeTable } from '../../src/model/rope';
+import { rmsnormBackwardRef, rmsnormF64 } from '../../src/reference/backward/rmsnorm';
+import { ropeBackwardRef, ropeF64, type RopeShape } from '../../src/reference/backward/rope';
+import { gluBackwardRef, gluF64 } from '../../src/reference/backward/glu';
+import { saeEncodeBackwardRef, saeEncodeF64, saeNormF64, type SaeEncodeSpec } from '../../src/reference/backward/sae_encode';
+import { saeNormRef } from '../../src/reference/sae_norm';
+import type { NormalizeActivations } from '../../src/kernels/sae_norm';
+import type { SaeArchitecture } from '../../src/kernels/sae_encode';
+import { parseDecoderConfig } from '../../src/model/decoder_config';
+import { decoderBackwardRef, decoderEmbedF64, decoderForwardF64, decoderTargetValue, decoderWeightsF32, randomDecoder } from '../../src/reference/backward/decoder';
 
 const f64 = (rng: Rng, n: number, scale = 1) => Float64Array.from(rng.array(n, scale));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -132,6 +145,117 @@ describe('backward CPU twins against finite differences (f64)', () => {
   });
 });
 
+describe('decoder backward CPU twins against finite differences (f64)', () => {
+  it.each([
+    [1, 3, 0],
+    [7, 13, 1],
+    [2, 64, 0],
+    [4, 5, 1],
+  ] as const)('rmsnorm T=%i C=%i offset=%i: dx, dw', (T, C, offset) => {
+    const rng = new Rng(600 + T * 17 + C + offset);
+    const x = f64(rng, T * C, 2).map((v, i) => v + (i % C === 0 ? 3 : 0));
+    const w = f64(rng, C, 0.5).map((v) => (offset ? v : 1 + v));
+    const dy = f64(rng, T * C);
+    expectClose('rmsnormF64 vs rmsnormRef', rmsnormRef(Float32Array.from(x), Float32Array.from(w), T, C, 1e-6, offset), rmsnormF64(x, w, T, C, 1e-6, offset), 1e-5, 1e-5);
+    const g = rmsnormBackwardRef(dy, x, w, T, C, 1e-6, offset);
+    expectScaledClose('dx', g.dx, fdGrad(x, dy, (v) => rmsnormF64(v, w, T, C, 1e-6, offset)), FD_RTOL);
+    expectScaledClose('dw', g.dw, fdGrad(w, dy, (v) => rmsnormF64(x, v, T, C, 1e-6, offset)), FD_RTOL);
+  });
+
+  it.each([
+    [1, 2, 1, 6, false, 0],
+    [5, 4, 2, 8, false, 0],
+    [3, 2, 1, 6, true, 1],
+    [4, 3, 3, 4, true, 0],
+  ] as const)('rope T=%i NH=%i NKV=%i HS=%i qkNorm=%s offset=%i: the inverse rotation (and QK-norm VJP)', (T, NH, NKV, HS, qk, offset) => {
+    const rng = new Rng(700 + T * 13 + NH * 7 + HS + (qk ? 1 : 0));
+    const stride = (NH + 2 * NKV) * HS + 3; // extra columns pass through
+    const inv = Array.from({ length: HS / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / HS));
+    const table = ropeTable(inv, T + 2);
+    const qkNorm = qk ? { weight: Float32Array.from(f64(rng, 2 * HS, 0.5).map((v) => (offset ? v : 1 + v))), eps: 1e-6, offset: offset as 0 | 1 } : undefined;
+    const shape: RopeShape = { T, NH, NKV, HS, stride, table, pos0: 1, qkNorm };
+    const qkv = f64(rng, T * stride, 1.5);
+    const dy = f64(rng, T * stride);
+    expectClose('ropeF64 vs ropeRef', ropeRef(Float32Array.from(qkv), T, NH, NKV, HS, stride, 1, table, qkNorm), ropeF64(qkv, shape), 1e-5, 1e-5);
+    expectScaledClose('dqkv', ropeBackwardRef(dy, qkv, shape), fdGrad(qkv, dy, (v) => ropeF64(v, shape)), FD_RTOL);
+  });
+
+  it.each([
+    [1, 1, 'gelu_tanh'],
+    [3, 7, 'gelu_tanh'],
+    [1, 1, 'silu'],
+    [4, 5, 'silu'],
+  ] as const)('glu T=%i D=%i %s: d gate, d up', (T, D, act) => {
+    const rng = new Rng(800 + T * 11 + D + act.length);
+    const gu = f64(rng, T * 2 * D, 2.5);
+    const dout = f64(rng, T * D);
+    if (D % 4 === 0) expectClose('gluF64 vs gluRef', gluRef(Float32Array.from(gu), T, D, act), gluF64(gu, T, D, act), 1e-6, 1e-5);
+    expectScaledClose('dgateUp', gluBackwardRef(dout, gu, T, D, act), fdGrad(gu, dout, (v) => gluF64(v, T, D, act)), FD_RTOL);
+  });
+
+  it('glu forward twins match gluRef (D = 4, 8)', () => {
+    const rng = new Rng(810);
+    for (const act of ['gelu_tanh', 'silu'] as const) {
+      for (const D of [4, 8]) {
+        const gu = f64(rng, 3 * 2 * D, 3);
+        expectClose(`gluF64 ${act} D=${D}`, gluRef(Float32Array.from(gu), 3, D, act), gluF64(gu, 3, D, act), 1e-6, 1e-5);
+      }
+    }
+  });
+
+  it.each([
+    // T, NH, NKV, HS, window, softcap, scale
+    [1, 2, 1, 3, 0, 0, 0.5],
+    [7, 4, 2, 5, 3, 0, 0.4],
+    [6, 3, 1, 4, 0, 1.5, 0.7],
+    [9, 2, 2, 3, 4, 2, 0.9],
+    [5, 4, 1, 6, 1, 0.8, 0.3],
+  ])('attention T=%i NH=%i NKV=%i HS=%i window=%i softcap=%s scale=%s: GQA, sliding window, soft-cap', (T, NH, NKV, HS, window, softcap, scale) => {
+    const rng = new Rng(900 + T * 13 + NH * 5 + NKV * 3 + HS + window);
+    const stride = (NH + 2 * NKV) * HS;
+    const shape = { T, NH, NKV, HS, stride, window, softcap, scale };
+    const qkv = f64(rng, T * stride, 1.5);
+    const dout = f64(rng, T * NH * HS);
+    // The f64 forward is the app's attentionRef on the decoder's layout (the cache holds this chunk's k, v).
+    const q32 = Float32Array.from(qkv);
+    const W = NKV * HS;
+    const k = new Float32Array(T * W);
+    const v = new Float32Array(T * W);
+    kvAppendRef(q32, k, v, T, W, 0, { width: W, stride, kOffset: NH * HS });
+    const heads = { NH, NKV, HS, qStride: stride, window, softcap, scale };
+    expectClose('attentionF64 vs attentionRef', attentionRef(q32, k, v, T, 0, heads), attentionF64(qkv, shape), 1e-5, 1e-5);
+    expectScaledClose('dqkv', attentionBackwardRef(dout, qkv, shape), fdGrad(qkv, dout, (x) => attentionF64(x, shape)), FD_RTOL);
+  });
+
+  const saeCases: Array<[SaeArchitecture, NormalizeActivations, boolean, boolean]> = [
+    ['standard', 'none', false, true],
+    ['jumprelu', 'none', false, false],
+    ['topk', 'constant_norm_rescale', false, true],
+    ['standard', 'layer_norm', true, true],
+    ['jumprelu', 'expected_average_only_in', true, false],
+    ['gated', 'none', true, true],
+    ['topk', 'layer_norm', false, false],
+  ];
+  it.each(saeCases)('SAE encode %s, norm %s, center=%s, applyBDec=%s: d x from d acts', (arch, norm, center, applyBDec) => {
+    const rng = new Rng(1000 + arch.length * 7 + norm.length + (center ? 1 : 0));
+    const [T, C, S] = [3, 7, 11];
+    const spec: SaeEncodeSpec = {
+      C, S, arch, k: 4, center, norm, applyBDec, scale: 0.7,
+      W_enc: f64(rng, C * S, 0.5), b_enc: f64(rng, S, 0.2), b_dec: f64(rng, C, 0.3),
+      threshold: f64(rng, S, 0.1).map((v) => Math.abs(v)), r_mag: f64(rng, S, 0.3), b_mag: f64(rng, S, 0.2),
+    };
+    const x = f64(rng, T * C, 1.5).map((v) => v + 0.5);
+    const dActs = f64(rng, T * S);
+    const { xIn } = saeNormRef(Float32Array.from(x), Float32Array.from(spec.b_dec), T, C, { center, norm, applyBDec, scale: 0.7 });
+    expectClose('saeNormF64 vs saeNormRef', xIn, saeNormF64(x, T, spec), 1e-5, 1e-5);
+    const { acts } = saeEncodeF64(x, T, spec);
+    const active = acts.filter((v) => v > 0).length;
+    expect(active).toBeGreaterThan(0);
+    expect(active).toBeLessThan(T * S); // some features are off: their gradient must not leak
+    expectScaledClose('dx', saeEncodeBackwardRef(dActs, x, T, spec), fdGrad(x, dActs, (v) => saeEncodeF64(v, T, spec).acts), FD_RTOL);
+  });
+});
+
 function loadModel(config: string, st: ArrayBuffer | Uint8Array, file: string): { cfg: Gpt2Config; w: Weights } {
   const cfg = parseGpt2Config(config);
   const buf = st instanceof Uint8Array ? st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength) : st;
@@ -179,3 +303,39 @@ describe('whole GPT-2 backward (CPU, f64)', () => {
     }
   });
 });
+
+const FAMILIES = ['gemma3', 'gemma2', 'llama', 'qwen3'];
+const familyConfig = (f: string) => readFileSync(`tests/fixtures/hf/${f}-seed1/config.json`, 'utf8');
+
+describe('whole decoder backward (CPU, f64)', () => {
+  it.each(FAMILIES)('%s: d target / d resid_pre[L] matches finite differences on a tiny random decoder (T=6)', (family) => {
+    const { cfg, w } = randomDecoder(familyConfig(family), family, 31);
+    expect(cfg.layers.map((l) => l.window)).toEqual(family.startsWith('gemma') ? [3, 0] : [0, 0]);
+    const ids = [4, 9, 4, 0, 7, 10];
+    const T = ids.length;
+    for (const tg of [{ position: T - 1, token: 2 }, { position: 3, token: 5, minusToken: 1 }] as LogitTarget[]) {
+      const { grads } = decoderBackwardRef(cfg, w, ids, tg);
+      const { acts } = decoderForwardF64(cfg, w, decoderEmbedF64(cfg, w, ids), T);
+      for (let l = 0; l < cfg.nLayers; l++) {
+        const x = Float64Array.from(acts[l].x);
+        const fd = fdGrad(x, [1], (v) => [decoderTargetValue(decoderForwardF64(cfg, w, v, T, l).logits, cfg.vocabSize, tg)]);
+        expectScaledClose(`${family} target ${JSON.stringify(tg)} L=${l}`, grads[l], fd, FD_RTOL);
+        for (let i = (tg.position + 1) * cfg.dModel; i < T * cfg.dModel; i++) expect(grads[l][i]).toBe(0);
+      }
+    }
+  });
+
+  it.each(FAMILIES)('hf %s-seed1: matches torch autograd (float64) within 1e-4 relative, both targets, every layer', async (family) => {
+    const dir = `tests/fixtures/hf/${family}-seed1/`;
+    const cfg = parseDecoderConfig(readFileSync(dir + 'config.json', 'utf8'));
+    const w = await decoderWeightsF32(cfg, parseSafetensors(readBuffer(dir + 'model.safetensors'), 'model.safetensors'));
+    const fx: GradFixture = JSON.parse(readFileSync(dir + 'grad_reference.json', 'utf8'));
+    expect(fx.n_layer).toBe(cfg.nLayers);
+    for (const [tname, t] of Object.entries(fx.targets)) {
+      const { grads } = decoderBackwardRef(cfg, w, fx.input_ids, { position: t.position, token: t.token, minusToken: t.minus_token });
+      const worst = grads.map((g, l) => expectScaledClose(`${family} ${tname} L=${l}`, g, t.grad_resid_pre[l], 1e-4));
+      console.log(`[backward] CPU ${family} ${tname}: max |diff| / max |torch| per layer ${worst.map((r) => r.toExponential(1)).join(' ')}`);
+    }
+  });
+});
+

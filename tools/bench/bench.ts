@@ -5,7 +5,7 @@
 // and Gemma-3-1b's shapes in f16 storage. The measuring code is in measure.ts, shared with the
 // Node entry (node.ts). Results go to window.__bench for tools/bench/run.mjs. ?only=
 // (BENCH_ONLY) narrows it: bundled, gpt2, gemma (both Gemma shapes), gemma-270m, gemma-1b, dashboards,
-// keystroke (keystroke.ts; it also runs with bundled).
+// keystroke (keystroke.ts; it also runs with bundled), attribution (attribution.ts; also with bundled).
 import { requestGpu } from '../../src/gpu/device';
 import { Gpu } from '../../src/gpu/gpu';
 import { parseGpt2Config, type Gpt2Config } from '../../src/model/config';
@@ -17,6 +17,10 @@ import { TextTokenizer } from '../../src/model/tokenizer';
 import { benchPeer } from './peer';
 import { benchDashboards } from './dashboards';
 import { benchKeystroke, KEYSTROKE_PROMPT } from './keystroke';
+import { benchAttribution } from './attribution';
+import { Gpt2 } from '../../src/model/gpt2';
+import { Sae } from '../../src/sae/sae';
+import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
 import {
   applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
   randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
@@ -76,6 +80,7 @@ async function main() {
   const peer = selected(only, 'gpt2') ? await benchPeer(log) : null;
   const dashboards = selected(only, 'dashboards') ? await benchDashboards(gpu, log) : null;
   const keystroke = selected(only, 'keystroke') || selected(only, 'bundled') ? await benchKeystroke(gpu, log) : null;
+  const attribution = selected(only, 'attribution') || selected(only, 'bundled') ? await bundledAttribution(gpu) : null;
   // Gemma 3 shapes (random weights made straight into GPU buffers, tensor by tensor)
   const fallback = gpu.ctx.adapter.isFallbackAdapter;
   for (const [shape, dtype] of DECODER_SHAPES.filter((d) => selected(only, d.key)).flatMap((d) => d.dtypes.map((t) => [d, t] as const))) {
@@ -115,7 +120,28 @@ async function main() {
     dashboards,
     /** Keystroke to updated strip at the engine: analyze after a typed character against a forward and a full analyze (tools/bench/keystroke.ts). */
     keystroke,
+    /** The backward and one feature attribution against a forward of the same prompt (tools/bench/attribution.ts). */
+    attribution,
   };
+}
+
+/** The bundled model and SAE, the keystroke prompt (about 40 tokens). */
+async function bundledAttribution(gpu: Gpu) {
+  const src = { kind: 'url' as const, baseUrl: '/models/glassbox-mini/' };
+  const file = async (s: typeof src, f: string) => (await readSourceFile(s, f, false))!;
+  const cfg = parseGpt2Config(new TextDecoder().decode(await file(src, 'config.json')));
+  const model = new Gpt2(gpu, cfg, gpt2Weights(parseSafetensors(await file(src, 'model.safetensors'), 'model.safetensors'), cfg));
+  const saeSrc = { kind: 'url' as const, baseUrl: '/models/glassbox-mini/sae/blocks.2.hook_resid_pre/' };
+  const saeCfg = parseSaeLensConfig(new TextDecoder().decode(await file(saeSrc, 'cfg.json')));
+  const sae = new Sae(gpu, saeCfg, saeLensWeights(parseSafetensors(await file(saeSrc, 'sae_weights.safetensors'), 'sae_weights.safetensors'), saeCfg));
+  model.attachSae(sae, 32);
+  const tok = TextTokenizer.fromJson(new TextDecoder().decode(await file(src, 'tokenizer.json')), null);
+  try {
+    await model.warm();
+    return await benchAttribution(gpu, 'glassbox-mini (bundled) + its SAE', model, tok.encode(LATENCY_PROMPT), log, 7);
+  } finally {
+    model.destroy(); // the attached SAE goes with it
+  }
 }
 
 main().catch((e) => {

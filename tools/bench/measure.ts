@@ -304,9 +304,9 @@ export function applyRoofline(models: ModelResult[], copyGBps: number, log: Log)
 /** Milliseconds to stream `bytes` at the copy kernel's bandwidth. */
 export const floorMs = (bytes: number, copyGBps: number) => (bytes / (copyGBps * 1e9)) * 1000;
 
-/** SAE encode + top-k per token at GPT-2 small's residual (C=768) and S=24576, as res-jb has. */
-export async function benchSae(gpu: Gpu, decodeMsPerStep: number, dtype: WeightDtype, log: Log, runs = 5) {
-  const [C, S, K] = [768, 24576, 32];
+/** A random standard SAE on GPT-2 small's blocks.6.hook_resid_pre (C=768), S features, and its random generator. */
+export function randomSae(gpu: Gpu, dtype: WeightDtype, S = 24576): { sae: Sae; rand: (n: number, scale: number) => Float32Array } {
+  const C = 768;
   let seed = 99;
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -319,7 +319,13 @@ export async function benchSae(gpu: Gpu, decodeMsPerStep: number, dtype: WeightD
   const weights: SaeWeights = new Map([
     ['W_enc', rand(C * S, 0.2)], ['W_dec', rand(S * C, 0.2)], ['b_dec', rand(C, 0.1)], ['b_enc', rand(S, 0.2).map((v) => v - 0.15)],
   ]);
-  const sae = new Sae(gpu, cfg, weights, dtype);
+  return { sae: new Sae(gpu, cfg, weights, dtype), rand };
+}
+
+/** SAE encode + top-k per token at GPT-2 small's residual (C=768) and S=24576, as res-jb has. */
+export async function benchSae(gpu: Gpu, decodeMsPerStep: number, dtype: WeightDtype, log: Log, runs = 5) {
+  const [C, S, K] = [768, 24576, 32];
+  const { sae, rand } = randomSae(gpu, dtype, S);
   const out: Record<string, number> = {};
   for (const T of [1, 64]) {
     const acts = sae.allocActs(T, K);

@@ -19,8 +19,9 @@ import type { Gpt2 } from '../../src/model/gpt2';
 import { halfWeights } from '../../src/model/weights';
 import {
   applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
-  randomWeights, ROOFLINE_DEFINITION, selected, type Log, type ModelResult,
+  randomSae, randomWeights, ROOFLINE_DEFINITION, selected, type Log, type ModelResult,
 } from './measure';
+import { benchAttribution, type AttributionBench } from './attribution';
 import { checkAgainstReference, contextRoofline, decodeAtContexts, emptySubmitMs, readbackMs, type ContextResult } from './node_measure';
 
 declare const __WEBGPU_PACKAGE_VERSION__: string;
@@ -104,11 +105,17 @@ async function main(): Promise<number> {
   log(`empty submit + onSubmittedWorkDone ${emptySubmit.toFixed(3)} ms; reading back one logits row (${rowBytes} B) ${readback.toFixed(3)} ms`);
   const results: Array<ModelResult & { decodeByContext: ContextResult[] }> = [];
   const saes = [];
+  const attribution: AttributionBench[] = [];
   for (const [dtype, { model, name }] of models) {
     log(`${name}: timing`);
     const m = await benchModel(gpu, name, model, { log, prefillRuns: runs.prefill, decodeSteps: runs.decodeSteps, forwardRuns: runs.forwardPrompt });
     const decodeByContext = await decodeAtContexts(model, CONTEXTS, runs.contextSteps, log);
-    model.destroy();
+    // the backward and one attribution, a random SAE (S = 6144) on blocks.6.hook_resid_pre
+    const { sae } = randomSae(gpu, dtype, 6144);
+    model.attachSae(sae, 32);
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 7919) % cfg.vocabSize);
+    attribution.push(await benchAttribution(gpu, name, model, ids, log, fallback ? 2 : 9));
+    model.destroy(); // the attached SAE goes with it
     results.push({ ...m, decodeByContext });
     saes.push(await benchSae(gpu, m.decode.msPerStep, dtype, log, runs.sae));
   }
@@ -151,6 +158,7 @@ async function main(): Promise<number> {
     contextDefinition: 'decode at context n: the step\'s token is at position n - 1 and attends to n keys; the KV cache length is set directly after one real prefill (the time does not depend on the cached values)',
     models: results,
     saes,
+    attribution,
     wallSeconds: (performance.now() - started) / 1000,
   });
   return 0;

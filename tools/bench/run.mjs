@@ -68,6 +68,11 @@ try {
       `${d.prefillNoSaeTokensPerSec.toFixed(0)} without; ratio ${d.ratio.toFixed(2)} (${d.ratioNoSae.toFixed(2)} to the model alone); ` +
       `forward passes ${(d.forwardShare * 100).toFixed(0)}% of the build's time`);
   }
+  if (results.attribution) {
+    const a = results.attribution;
+    console.log(`attribution (${a.model}, ${a.promptTokens} tokens): backward ${a.backwardMs.toFixed(1)} ms = ${a.backwardToForward.toFixed(2)}x a forward (${a.forwardMs.toFixed(1)} ms); ` +
+      `one feature attribution ${a.attributionMs.toFixed(1)} ms = ${a.attributionToForward.toFixed(2)}x (target <= 4x)`);
+  }
   console.log(`wrote ${out}`);
 } finally {
   await browser.close();
