@@ -313,6 +313,8 @@ export interface EngineApi {
   attentionPattern(req: AttentionPatternRequest): Promise<AttentionPatternResponse>;
   /** Which SAE features, at which positions, push the next-token logit (or a logit difference) at `position`. */
   attribute(req: AttributionRequest): Promise<AttributionResponse>;
+  /** The training documents whose gradients most support and most oppose a completion (models that ship tda/). */
+  influence(req: InfluenceRequest): Promise<InfluenceResponse>;
 }
 
 export interface LogitLensRequest {
@@ -391,5 +393,38 @@ export interface AttributionResponse extends Tokens {
   error: Float32Array;
   /** Direct logit attribution of the features active at `position` (through W_U, no final norm), largest |dla| first, cut to `limit`. */
   direct: Array<{ feature: number; activation: number; dla: number }>;
+  notice?: string;
+}
+
+export interface InfluenceRequest {
+  /** The prompt. */
+  text: string;
+  /** The completion whose loss is attributed, as text (mind its leading space); default the model's top next token. */
+  completion?: string;
+  /** Documents to return on each side (1..50, default 8). */
+  n?: number;
+}
+
+export interface InfluenceDoc {
+  /** Its line in the training corpus. */
+  id: number;
+  text: string;
+  topic?: string;
+  lang?: string;
+  /** <g_query, g_doc> in the index's projected space; > 0: training on it lowers the completion's loss (supports it). */
+  score: number;
+  /** Cosine of the two projected gradients. */
+  cosine: number;
+}
+
+export interface InfluenceResponse extends Tokens {
+  /** Where the completion starts in ids (ids = [bos] + prompt + completion). */
+  start: number;
+  /** The completion's summed cross-entropy (nats) under the model. */
+  loss: number;
+  support: InfluenceDoc[];
+  oppose: InfluenceDoc[];
+  /** Documents in the index. */
+  nDocs: number;
   notice?: string;
 }

@@ -35,6 +35,7 @@ export function createEngineClient(): EngineClient {
     logitLens: (req) => remote.logitLens(req),
     attentionPattern: (req) => remote.attentionPattern(req),
     attribute: (req) => remote.attribute(req),
+    influence: (req) => remote.influence(req),
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();

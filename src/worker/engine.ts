@@ -20,13 +20,17 @@ import { MAX_TOPK } from '../kernels/sae_topk';
 import { logitLens } from '../model/logit_lens';
 import { featureAttribution } from '../model/attribution';
 import { Gpt2 } from '../model/gpt2';
+import type { TdaIndex } from '../influence/index_file';
+import { scoreDocs } from '../influence/index_file';
+import { readTdaIndex } from '../influence/load';
+import { queryGradient, uploadProjections, type TdaProjections } from '../influence/query_gradient';
 import { steeringEntries, type SteeringSpec } from '../sae/steering';
 import { divergencePoint, inspectStream } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import { runBuild, type BuildDashboardsRequest, type BuildDashboardsResult, type BuildProgress } from '../dashboards/run';
 import type {
   AnalyzeRequest, AnalyzeResponse, ChatMessage, EngineApi, FeatureActivations, FeatureWeights, ForwardRequest, ForwardResponse,
-  AttributionRequest, AttributionResponse, GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, LogitLensRequest, LogitLensResponse, AttentionPatternRequest, AttentionPatternResponse, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
+  AttributionRequest, AttributionResponse, InfluenceRequest, InfluenceResponse, GenerateEvent, GenerateRequest, GenerateResult, GenerationReport, LogitLensRequest, LogitLensResponse, AttentionPatternRequest, AttentionPatternResponse, GpuMemory, InspectRequest, StreamInspection, SweepPoint, SweepRequest, SweepResult, LoadProgress, ModelInfo, ModelSource, SaeInfo, SaeSource, Tokens,
 } from './api';
 import { MAX_ATTRIBUTION_ROWS, MAX_SWEEP } from './api';
 
@@ -52,6 +56,8 @@ export class Engine implements EngineApi {
    * next analyze keeps the cache of the common prefix and runs only the new tokens. Every
    * exclusive() call clears it unless it says it leaves slot 0 alone (see exclusive).
    */
+  /** The loaded model's training-data index and its projections on the GPU, read on first use (undefined: not yet looked for). */
+  private tda: { index: TdaIndex; proj: TdaProjections } | null | undefined = undefined;
   private reusable: { ids: number[]; k: number; topIdx: Uint32Array; topVal: Float32Array; error: Float32Array } | null = null;
   /** Bumped by cancel(); a generation stops when the value it started with changes. */
   private generation = 0;
@@ -161,6 +167,7 @@ export class Engine implements EngineApi {
       }
       this.model?.destroy();
       this.model = model;
+      this.dropTda();
       this.analyzed = null;
       this.analyzedFresh = false;
       this.maxActs = null;
@@ -214,7 +221,13 @@ export class Engine implements EngineApi {
     }
   }
 
+  private dropTda(): void {
+    if (this.tda) this.tda.proj.destroy();
+    this.tda = undefined;
+  }
+
   private dropModel(): void {
+    this.dropTda();
     this.model?.destroy();
     this.model = null;
     this.tokenizer = null;
@@ -614,7 +627,6 @@ export class Engine implements EngineApi {
   async attribute(req: AttributionRequest): Promise<AttributionResponse> {
     return this.exclusive(async () => {
       const { model, tokenizer, sae } = this.readySae();
-      if (!(model instanceof Gpt2)) throw new EngineStateError('Feature attribution runs on GPT-2 models for now (the modern decoders have no backward in the engine yet).');
       const { ids, notice } = this.promptIds(req.text, undefined, model.maxT);
       const position = req.position ?? ids.length - 1;
       if (!(Number.isInteger(position) && position >= 0 && position < ids.length)) throw new EngineStateError(`position must be 0..${ids.length - 1}, got ${position}`);
@@ -643,6 +655,39 @@ export class Engine implements EngineApi {
         features: res.features, active: res.active, total, error, direct: res.direct.slice(0, limit), notice,
       };
       return Comlink.transfer(out, [total.buffer, error.buffer]);
+    });
+  }
+
+  async influence(req: InfluenceRequest): Promise<InfluenceResponse> {
+    return this.exclusive(async () => {
+      const { model, tokenizer } = this.ready();
+      if (!(model instanceof Gpt2)) throw new EngineStateError('Training-data attribution needs a model that ships a training-data index (tda/); this one does not.');
+      const n = req.n ?? 8;
+      if (!(Number.isInteger(n) && n >= 1 && n <= 50)) throw new EngineStateError(`n must be 1..50, got ${n}`);
+      if (this.tda === undefined) {
+        const source = this.loaded!.model;
+        const index = await readTdaIndex((file, optional) => openSourceFile(source, file, optional));
+        this.tda = index ? { index, proj: uploadProjections(this.gpu!, index) } : null;
+      }
+      if (!this.tda) throw new EngineStateError('This model ships no training-data index (tda/index.json): training-data attribution is available for the bundled glassbox-mini.');
+      const { index, proj } = this.tda;
+      const limit = Math.min(index.maxTokens, model.cfg.nCtx);
+      const { ids: prompt, notice } = this.promptIds(req.text, undefined, limit - 1);
+      const ids = index.bosId !== null && prompt[0] !== index.bosId ? [index.bosId, ...prompt] : prompt;
+      const start = ids.length;
+      this.analyzedFresh = false; // these forwards overwrite the analyzed prompt's SAE activations
+      if (req.completion) ids.push(...tokenizer.encode(req.completion));
+      else {
+        model.reset();
+        const { logits } = await model.forward(ids, { logits: 'last' });
+        ids.push(logits.reduce((best, v, i) => (v > logits[best] ? i : best), 0));
+      }
+      if (ids.length === start) throw new EngineStateError('The completion is empty: type the text the prompt should continue with.');
+      if (ids.length > limit) throw new EngineStateError(`The prompt and completion are ${ids.length} tokens; the index's documents are at most ${limit}. Shorten them.`);
+      const { q, loss } = await queryGradient(model, proj, index, ids, start);
+      checkAlive(this.gpu!.ctx);
+      const { support, oppose } = scoreDocs(index, q, n);
+      return { ids, pieces: tokenizer.pieces(ids), start, loss, support, oppose, nDocs: index.nDocs, notice };
     });
   }
 }
