@@ -1,7 +1,7 @@
-// Feature attribution (attribution patching) for an SAE on blocks.L.hook_resid_pre of a GPT-2:
-// which SAE features, at which positions, push a logit target (logit[position, token] minus
-// logit[position, minusToken]) up or down. It takes a Gpt2 with the SAE attached; the backward
-// reads the model's own weights.
+// Feature attribution (attribution patching) for an SAE on blocks.L.hook_resid_pre of any family
+// (GPT-2, the modern decoders): which SAE features, at which positions, push a logit target
+// (logit[position, token] minus logit[position, minusToken]) up or down. It takes a Transformer
+// with the SAE attached; its backward (model.gradients) reads the model's own weights.
 //
 // With g(t) = d target / d resid_pre[L] (t) from the GPU backward (src/model/backward.ts) and the
 // SAE's output written in model space as
@@ -20,13 +20,14 @@
 //
 // Direct logit attribution (DLA) of the features at the target position:
 //   DLA_i = f_i * dec_scale * (W_dec[i] . (W_U[token] - W_U[minusToken]))
-// through the tied unembedding W_U = wte WITHOUT the final layer norm (and without every block
-// after the hook): the standard "direct" approximation, not a gradient.
+// through the unembedding W_U (model.unembed: GPT-2's tied wte, a decoder's lm_head or tied embed
+// without Gemma's sqrt(C) input scale) WITHOUT the final norm, the final soft-cap and every block
+// after the hook: the standard "direct" approximation, not a gradient.
 import { readF32 } from '../gpu/buffers';
 import type { Sae } from '../sae/sae';
-import { gpt2Gradients, unembedRows, type LogitTarget } from './backward';
-import type { Gpt2 } from './gpt2';
+import { unembedRows, type LogitTarget } from './backward';
 import { parseHook } from './hooks';
+import type { Transformer } from './transformer';
 
 export interface FeatureAttributionEntry {
   feature: number;
@@ -81,7 +82,7 @@ const wDecCache = new WeakMap<Sae, Float32Array>();
  * over the prompt `ids` run from position 0. Empties the model's KV cache slot 0 (model.reset())
  * and runs one forward (SAE attached, no steering) and one backward.
  */
-export async function featureAttribution(model: Gpt2, ids: number[], target: AttributionTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
+export async function featureAttribution(model: Transformer, ids: number[], target: AttributionTarget, opts: FeatureAttributionOptions = {}): Promise<FeatureAttribution> {
   const sae = model.sae;
   const acts = model.saeActs;
   if (!sae || !acts) throw new Error('featureAttribution: attach an SAE to the model first (model.attachSae)');
@@ -122,7 +123,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Att
     wDecCache.set(sae, wDec);
   }
 
-  const g = (await gpt2Gradients(model, ids, tg))[layer]; // (T, C)
+  const g = (await model.gradients(ids, tg))[layer]; // (T, C)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);
@@ -149,7 +150,7 @@ export async function featureAttribution(model: Gpt2, ids: number[], target: Att
   features.sort((a, b) => Math.abs(b.attribution) - Math.abs(a.attribution));
   if (opts.limit != null && opts.limit < features.length) features.length = Math.max(0, opts.limit);
 
-  // Direct logit attribution at the target position (tied W_U = wte, no final norm).
+  // Direct logit attribution at the target position (W_U = model.unembed, no final norm).
   const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [token, target.minusToken] : [token], C);
   const u = new Float64Array(C);
   for (let c = 0; c < C; c++) u[c] = rows[c] - (target.minusToken != null ? rows[C + c] : 0);

@@ -22,6 +22,8 @@ import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
 import { matvec, matvecPipelines } from '../kernels/matvec';
 import { rmsnorm } from '../kernels/rmsnorm';
 import { rope } from '../kernels/rope';
+import type { LogitTarget } from './backward';
+import { decoderGradients } from './decoder_backward';
 import { ropeInvFreq, type DecoderConfig } from './decoder_config';
 import type { KvCache } from './kv_cache';
 import { ropeTable } from './rope';
@@ -68,8 +70,24 @@ export class Decoder extends Transformer<DecoderConfig> {
     }
   }
 
+  /** A weight tensor by its GPU-layout name (decoder_prep.ts, e.g. layers.0.qkv), as the forward reads it: for the backward. */
+  tensor(name: string): GpuTensor {
+    const t = this.w.get(name);
+    if (!t) throw new Error(`decoder: no tensor ${name}`);
+    return t;
+  }
+
+  /** Layer l's RoPE cos/sin table (n_ctx, HS/2, 2), as the forward reads it: for the backward. */
+  ropeTableOf(l: number): GPUBuffer {
+    return this.ropeTables[l];
+  }
+
   get eosIds(): number[] {
     return this.cfg.eosTokenIds;
+  }
+
+  gradients(ids: number[], target: LogitTarget): Promise<Float32Array[]> {
+    return decoderGradients(this, ids, target);
   }
 
   /** lm_head, or the token embedding when tied (without the sqrt(C) scale Gemma applies on input). */
@@ -91,7 +109,8 @@ export class Decoder extends Transformer<DecoderConfig> {
     return whole(t);
   }
 
-  private bias(name: string, N: number): GPUBuffer {
+  /** A linear's bias, or a zero buffer of width N (the model's own, shared) when it has none. */
+  bias(name: string, N: number): GPUBuffer {
     if (this.w.has(name)) return this.wb(name);
     let z = this.zeros.get(N);
     if (!z) this.zeros.set(N, (z = createBuffer(this.gpu.device, `zero bias (${N})`, N * 4)));

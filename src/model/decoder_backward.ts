@@ -3,9 +3,11 @@
 // logits) at one position, after the final soft-cap when the config has one. A forward that keeps
 // what the backward needs (decoder.ts's ops, prefill from position 0), then the same ops in
 // reverse, one VJP kernel each. It reads like src/reference/backward/decoder.ts, its CPU twin, and
-// mirrors backward.ts (GPT-2). f32 weights in the decoder's GPU layout (decoder_prep.ts).
-import { createBuffer, readF32, uploadBuffer, uploadTensor, type GpuTensor } from '../gpu/buffers';
-import type { Gpu, Step } from '../gpu/gpu';
+// mirrors backward.ts (GPT-2). Prefill from position 0 only, on the Decoder's own tensors (matrices
+// f32 or f16, vectors f32: storedDtype), zero biases and RoPE tables: the VJP of a linear reads
+// its weight as the forward does. Its scratch buffers are its own, freed before it returns.
+import { createBuffer, readF32, uploadBuffer, whole, type GpuTensor } from '../gpu/buffers';
+import type { Step } from '../gpu/gpu';
 import { attention, type AttentionHeads } from '../kernels/attention';
 import { attentionBackward } from '../kernels/attention_backward';
 import { embed } from '../kernels/embed';
@@ -18,10 +20,8 @@ import { rmsnorm } from '../kernels/rmsnorm';
 import { rmsnormBackward } from '../kernels/rmsnorm_backward';
 import { rope } from '../kernels/rope';
 import { ropeBackward } from '../kernels/rope_backward';
-import type { LogitTarget } from './backward';
-import { ropeInvFreq, type DecoderConfig } from './decoder_config';
-import { decoderGpuShapes } from './decoder_prep';
-import { ropeTable } from './rope';
+import { unembedRows, type LogitTarget } from './backward';
+import type { Decoder } from './decoder';
 
 export type { LogitTarget };
 
@@ -37,47 +37,41 @@ interface BlockActs {
 }
 
 /**
- * d target / d resid_pre[L] ((T, C) each, L = 0..nLayers-1) for the prompt `ids`. w: the
- * decoder's GPU-layout tensors as f32 (src/reference/backward/decoder.ts's decoderWeightsF32 reads them from a checkpoint). Uploads them itself (whole: meant for
- * small models and tests until the engine owns it) and frees every buffer it made.
+ * d target / d resid_pre[L] ((T, C) each, L = 0..nLayers-1) for the prompt `ids`, on `model`'s own
+ * tensors. Leaves the model's KV caches and plans alone; frees every buffer it made.
  */
-export async function decoderGradients(gpu: Gpu, cfg: DecoderConfig, w: ReadonlyMap<string, Float32Array>, ids: number[], tg: LogitTarget): Promise<Float32Array[]> {
+export async function decoderGradients(model: Decoder, ids: number[], tg: LogitTarget): Promise<Float32Array[]> {
+  const { gpu, cfg } = model;
   const T = ids.length;
   const { dModel: C, nHeads: NH, nKvHeads: NKV, dHead: HS, dMlp: F, nLayers: L, vocabSize: V, rmsNormEps: eps, normOffset: offset } = cfg;
   const QKV = (NH + 2 * NKV) * HS;
-  if (T > cfg.nCtx) throw new Error(`decoderGradients: ${T} tokens exceed n_ctx ${cfg.nCtx}`);
+  if (T < 1 || T > cfg.nCtx) throw new Error(`decoderGradients: ${T} tokens; n_ctx is ${cfg.nCtx}`);
   if (tg.position < 0 || tg.position >= T) throw new Error(`decoderGradients: target position ${tg.position} is outside the prompt (T=${T})`);
+  const targets: Array<[number, number]> = [[tg.token, 1], ...(tg.minusToken != null ? [[tg.minusToken, -1] as [number, number]] : [])];
+  for (const [tok] of targets) if (!(Number.isInteger(tok) && tok >= 0 && tok < V)) throw new Error(`decoderGradients: token ${tok} is outside the vocabulary (${V})`);
+  const t = (name: string): GpuTensor => model.tensor(name);
+  const v = (name: string): GPUBuffer => {
+    const x = t(name);
+    if (x.dtype !== 'f32') throw new Error(`decoderGradients: ${name} is ${x.dtype}; the norm kernels read f32 vectors`);
+    return whole(x);
+  };
+  // The VJP of each linear, da = dy · Wᵀ, reads an f16 weight only with N % 4 == 0 (vec4 blocks).
+  for (let l = 0; l < L; l++) {
+    for (const [name, N] of [['qkv', QKV], ['o', C], ['gate_up', 2 * F], ['down', C]] as const) {
+      const w = t(`layers.${l}.${name}`);
+      if (w.dtype !== 'f32' && N % 4 !== 0) {
+        throw new Error(`decoderGradients: layers.${l}.${name} is ${w.dtype} with ${N} output columns, not a multiple of 4; its backward needs f32 weights here (load the model as f32)`);
+      }
+    }
+  }
   const made: GPUBuffer[] = [];
   const buf = (label: string, elems: number) => {
     const b = createBuffer(gpu.device, label, elems * 4);
     made.push(b);
     return b;
   };
-  const shapes = new Map(decoderGpuShapes(cfg));
-  const tensors = new Map<string, GpuTensor>();
-  const t = (name: string): GpuTensor => {
-    let x = tensors.get(name);
-    if (!x) {
-      const data = w.get(name);
-      if (!data) throw new Error(`decoderGradients: no tensor ${name}`);
-      x = uploadTensor(gpu.device, name, shapes.get(name)!, data, Infinity);
-      tensors.set(name, x);
-      made.push(...x.parts.map((p) => p.buffer));
-    }
-    return x;
-  };
-  const v = (name: string) => t(name).parts[0].buffer;
-  const bias = (name: string, N: number) => (w.has(name) ? v(name) : buf(`zero bias (${N})`, N));
-  const tables = new Map<string, GPUBuffer>();
-  const table = (l: number) => {
-    const key = JSON.stringify(cfg.layers[l].rope);
-    let b = tables.get(key);
-    if (!b) {
-      tables.set(key, (b = uploadBuffer(gpu.device, `rope ${key} (T, HS/2, 2)`, ropeTable(ropeInvFreq(cfg.layers[l].rope, HS), T))));
-      made.push(b);
-    }
-    return b;
-  };
+  const bias = (name: string, N: number) => model.bias(name, N);
+  const table = (l: number) => model.ropeTableOf(l); // (n_ctx, HS/2, 2), read at positions 0..T-1
   const norm = (inp: GPUBuffer, name: string, out: GPUBuffer, addTo = false) => rmsnorm(gpu, { inp, weight: v(name), out, T, C, eps, offset, addTo, label: name });
   const heads = (l: number): AttentionHeads => ({ NH, NKV, HS, qStride: QKV, window: cfg.layers[l].window, scale: cfg.attnScale, softcap: cfg.attnSoftcap });
   const qkNorm = (l: number) => (cfg.qkNorm ? { weight: v(`layers.${l}.qk_norm`), eps, offset } : undefined);
@@ -133,17 +127,16 @@ export async function decoderGradients(gpu: Gpu, cfg: DecoderConfig, w: Readonly
     // The seed: logits = cap tanh(z / cap), z = norm(x) · headᵀ, so d target / d norm(x) is zero
     // but the target's row, Σ ± (1 - tanh²(z_tok / cap)) head[tok]: the soft-cap's derivative
     // needs the target's raw logits, two dot products over the read-back row.
-    const head = w.get(cfg.tiedEmbeddings ? 'embed' : 'lm_head')!; // (V, C)
+    const head = await unembedRows(gpu, model.unembed, targets.map(([tok]) => tok), C); // (n, C) f32, no embed scale
     const row = await readF32(gpu.device, normed, C, tg.position * C);
     const seed = new Float32Array(T * C); // (T, C)
     const cap = cfg.finalSoftcap;
-    for (const [tok, sign] of [[tg.token, 1], ...(tg.minusToken != null ? [[tg.minusToken, -1]] : [])]) {
-      if (tok < 0 || tok >= V) throw new Error(`decoderGradients: token ${tok} is outside the vocabulary (${V})`);
+    targets.forEach(([, sign], i) => {
       let z = 0;
-      for (let c = 0; c < C; c++) z += row[c] * head[tok * C + c];
+      for (let c = 0; c < C; c++) z += row[c] * head[i * C + c];
       const f = cap > 0 ? 1 - Math.tanh(z / cap) ** 2 : 1;
-      for (let c = 0; c < C; c++) seed[tg.position * C + c] += sign * f * head[tok * C + c];
-    }
+      for (let c = 0; c < C; c++) seed[tg.position * C + c] += sign * f * head[i * C + c];
+    });
     const dnorm = uploadBuffer(gpu.device, 'd norm', seed);
     made.push(dnorm);
     const back = backwardSteps(dnorm, x);
@@ -176,17 +169,17 @@ export async function decoderGradients(gpu: Gpu, cfg: DecoderConfig, w: Readonly
       const sw = cfg.sandwichNorms;
       // MLP: x = mid + [post_feedforward norm](down(act(gate h) * up h)), h = norm(mid).
       if (sw) out.push(normBack(dx, a.down, `${p}post_feedforward_layernorm`, dC));
-      out.push(matmulBackwardInput(gpu, { dy: sw ? dC : dx, b: v(`${p}down`), da: dF, M: T, N: C, K: F }));
+      out.push(matmulBackwardInput(gpu, { dy: sw ? dC : dx, b: t(`${p}down`), da: dF, M: T, N: C, K: F }));
       out.push(gluBackward(gpu, { dout: dF, gateUp: a.gateUp, dgateUp: dGU, T, D: F, act: cfg.act }));
-      out.push(matmulBackwardInput(gpu, { dy: dGU, b: v(`${p}gate_up`), da: dC, M: T, N: 2 * F, K: C }));
+      out.push(matmulBackwardInput(gpu, { dy: dGU, b: t(`${p}gate_up`), da: dC, M: T, N: 2 * F, K: C }));
       out.push(normBack(dC, a.mid, sw ? `${p}pre_feedforward_layernorm` : `${p}post_attention_layernorm`, dx, true));
       // Attention: mid = x + [post_attention norm](o(attn(rope(qkv(norm(x)))))).
       if (sw) out.push(normBack(dx, a.o, `${p}post_attention_layernorm`, dC));
-      out.push(matmulBackwardInput(gpu, { dy: sw ? dC : dx, b: v(`${p}o`), da: dAtt, M: T, N: C, K: NH * HS }));
+      out.push(matmulBackwardInput(gpu, { dy: sw ? dC : dx, b: t(`${p}o`), da: dAtt, M: T, N: C, K: NH * HS }));
       const hd = heads(l);
       out.push(...attentionBackward(gpu, { qkv: a.qkv, dout: dAtt, dqkv, probs, ds, T, NH, NKV, HS, stride: QKV, window: hd.window, softcap: hd.softcap, scale: hd.scale }));
       out.push(ropeBackward(gpu, { dqkv, qkv: a.qkvPre, table: table(l), T, NH, NKV, HS, stride: QKV, qkNorm: qkNorm(l) }));
-      out.push(matmulBackwardInput(gpu, { dy: dqkv, b: v(`${p}qkv`), da: dC, M: T, N: QKV, K: C }));
+      out.push(matmulBackwardInput(gpu, { dy: dqkv, b: t(`${p}qkv`), da: dC, M: T, N: QKV, K: C }));
       out.push(normBack(dC, a.x, `${p}input_layernorm`, dx, true));
       out.push(gpu.copy(`d resid_pre.${l}`, dx, grads[l], T * C * 4));
     }

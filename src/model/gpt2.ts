@@ -19,6 +19,7 @@ import { matmul, matmulPipeline, type Epilogue } from '../kernels/matmul';
 import { matvec, matvecPipelines } from '../kernels/matvec';
 import { expectedShapes, type Gpt2Config } from './config';
 import type { KvCache } from './kv_cache';
+import { gpt2Gradients, type LogitTarget } from './backward';
 import { Transformer, type At } from './transformer';
 import { storedDtype, type Weights } from './weights';
 
@@ -59,6 +60,10 @@ export class Gpt2 extends Transformer<Gpt2Config> {
 
   get eosIds(): number[] {
     return this.cfg.eosTokenId === null ? [] : [this.cfg.eosTokenId];
+  }
+
+  gradients(ids: number[], target: LogitTarget): Promise<Float32Array[]> {
+    return gpt2Gradients(this, ids, target);
   }
 
   /** The LM head is tied to wte. */

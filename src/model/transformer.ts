@@ -6,6 +6,7 @@ import { createBuffer, readBuffer, type GpuTensor } from '../gpu/buffers';
 import type { WeightDtype } from '../gpu/f16';
 import type { Gpu, Step } from '../gpu/gpu';
 import { NonFiniteError } from '../errors';
+import type { LogitTarget } from './backward';
 import { parseSample, type SampledToken } from '../kernels/sample';
 import { packSteering, STEERING_BYTES, type SteeringEntry } from '../kernels/steer';
 import type { Sae, SaeActs } from '../sae/sae';
@@ -126,6 +127,13 @@ export abstract class Transformer<Cfg extends ModelDims = ModelDims> {
   abstract get eosIds(): number[];
   /** W_U as the LM head reads it, (V, C) rows (tied: the token embedding), f32 or f16, maybe split. */
   abstract get unembed(): GpuTensor;
+  /**
+   * d target / d resid_pre[L] ((T, C) each, L = 0..nLayers-1) for the prompt `ids` run from
+   * position 0, the target a logit (or a difference of two) at one position: the family's GPU
+   * backward (backward.ts, decoder_backward.ts) on the model's own weights. Leaves the KV caches
+   * and plans alone.
+   */
+  abstract gradients(ids: number[], target: LogitTarget): Promise<Float32Array[]>;
   /** Every weight tensor on the GPU (for memory accounting and destroy). */
   protected abstract weights(): GpuTensor[];
   /** Activation buffers of the family's own, besides the residual stream and ids. */

@@ -1,6 +1,6 @@
 // Engine.attribute: the engine's feature attribution (its own model weights, whatever their
-// dtype) against featureAttribution on a Gpt2 built in the test from the same files; the
-// target defaults and refusals.
+// dtype) against featureAttribution on a Gpt2 (or a Decoder: Gemma 2's fixture) built in the test
+// from the same files; the target defaults and refusals.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/worker/engine';
 import { parseGpt2Config } from '../../src/model/config';
@@ -12,6 +12,9 @@ import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
 import { featureAttribution } from '../../src/model/attribution';
 import { randomModelSource } from '../helpers/files_source';
 import { randomSaeLensFiles } from '../helpers/random_sae';
+import { byteTokenizerJson } from '../helpers/byte_tokenizer';
+import { buildFromFiles } from '../helpers/load_model';
+import type { Decoder } from '../../src/model/decoder';
 import { getGpu } from './gpu';
 
 const HOOK = 'blocks.1.hook_resid_pre';
@@ -66,7 +69,7 @@ describe('Engine.attribute', () => {
     await engine.dispose();
   });
 
-  it('an f16 model: the engine widens its matrices for the backward and agrees with the f32 run', async () => {
+  it('an f16 model: the backward reads the f16 matrices as the forward does and agrees with the f32 run', async () => {
     const source = randomModelSource(3, 48);
     const saeFiles = randomSaeLensFiles({ dIn: 96, dSae: 300, hookName: HOOK, arch: 'standard', seed: 2 });
     const runs = [];
@@ -82,5 +85,61 @@ describe('Engine.attribute', () => {
     // f16 storage rounds the weights (2^-11 relative): the attributions move by about that
     expect(Math.abs(b.features[0].attribution - a.features[0].attribution)).toBeLessThan(2e-2 * scale);
     expect(b.features[0].feature).toBe(a.features[0].feature);
+  });
+
+  it('a modern decoder (Gemma 2: sandwich norms, soft-caps, tied head, embed scale): matches featureAttribution on a Decoder; the logit-difference target is the forward\'s', async () => {
+    const get = async (f: string) => {
+      const r = await fetch(`/tests/fixtures/hf/gemma2-seed1/${f}`);
+      if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    };
+    const files: Record<string, ArrayBuffer> = {
+      'config.json': await get('config.json'),
+      'model.safetensors': await get('model.safetensors'),
+      'tokenizer.json': new TextEncoder().encode(byteTokenizerJson()).buffer as ArrayBuffer,
+    };
+    const hook = 'blocks.2.hook_resid_pre';
+    const saeFiles = randomSaeLensFiles({ dIn: 96, dSae: 200, hookName: hook, arch: 'standard', seed: 5 });
+    const engine = new Engine();
+    await engine.load({ kind: 'files', files, weights: 'f32' }, undefined, { kind: 'files', files: saeFiles, topK: 8 });
+    const text = 'the theme of it';
+    const res = await engine.attribute({ text, limit: 30 });
+    const T = res.ids.length;
+    expect(res.hook).toBe(hook);
+    expect(res.token).toBe(res.candidates[0].id);
+    expect(res.features.length).toBeGreaterThan(0);
+    expect(res.features.some((e) => e.attribution !== 0)).toBe(true);
+
+    // the same computation on a Decoder built in the test from the same files
+    const gpu = await getGpu();
+    const model = (await buildFromFiles(gpu, files)).model as Decoder;
+    const saeCfg = parseSaeLensConfig(new TextDecoder().decode(saeFiles['cfg.json']));
+    model.attachSae(new Sae(gpu, saeCfg, saeLensWeights(parseSafetensors(saeFiles['sae_weights.safetensors'], 'sae_weights.safetensors'), saeCfg)), 8);
+    const ref = await featureAttribution(model, res.ids, { position: T - 1, token: res.token }, { limit: 30 });
+    expect(res.target).toBeCloseTo(ref.target, 4);
+    expect(res.active).toBe(ref.active);
+    const scale = Math.abs(ref.features[0].attribution);
+    res.features.slice(0, 10).forEach((e, i) => {
+      expect([e.feature, e.position]).toEqual([ref.features[i].feature, ref.features[i].position]);
+      expect(Math.abs(e.attribution - ref.features[i].attribution)).toBeLessThan(1e-4 * scale);
+    });
+    const dlaScale = Math.abs(ref.direct[0].dla);
+    res.direct.slice(0, 5).forEach((e, i) => {
+      expect(e.feature).toBe(ref.direct[i].feature);
+      expect(Math.abs(e.dla - ref.direct[i].dla)).toBeLessThan(1e-4 * dlaScale);
+    });
+
+    // a logit difference at an earlier position, after Gemma 2's final soft-cap: the forward's logits
+    const diff = await engine.attribute({ text, position: 3, token: res.candidates[1].id, minusToken: res.candidates[2].id });
+    const fwd = await engine.forward({ ids: res.ids.slice(0, 4), logits: 'all' });
+    const V = fwd.logits.length / 4;
+    expect(diff.target).toBeCloseTo(fwd.logits[3 * V + res.candidates[1].id] - fwd.logits[3 * V + res.candidates[2].id], 4);
+    expect(diff.features.every((e) => e.position <= 3)).toBe(true);
+    const ref2 = await featureAttribution(model, res.ids.slice(0, 4), { position: 3, token: res.candidates[1].id, minusToken: res.candidates[2].id });
+    expect(diff.target).toBeCloseTo(ref2.target, 4);
+    expect([diff.features[0].feature, diff.features[0].position]).toEqual([ref2.features[0].feature, ref2.features[0].position]);
+    expect(Math.abs(diff.features[0].attribution - ref2.features[0].attribution)).toBeLessThan(1e-4 * Math.abs(ref2.features[0].attribution));
+    model.destroy();
+    await engine.dispose();
   });
 });
