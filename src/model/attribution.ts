@@ -75,6 +75,15 @@ export interface FeatureAttributionOptions {
   limit?: number;
 }
 
+export const ATTRIBUTION_HOOKS = 'attribution supports SAEs on blocks.L.hook_resid_pre, and on hook_resid_post of every layer but the last';
+
+/** The layer whose d target / d resid_pre the SAE's hook reads (resid_post[L] is resid_pre[L + 1]), or null. */
+export function attributionLayer(hook: string, nLayers: number): number | null {
+  const { layer, kind } = parseHook(hook, nLayers);
+  if (kind === 'hook_resid_pre') return layer;
+  return kind === 'hook_resid_post' && layer + 1 < nLayers ? layer + 1 : null;
+}
+
 const wDecCache = new WeakMap<Sae, Float32Array>();
 
 /**
@@ -87,10 +96,9 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
   const acts = model.saeActs;
   if (!sae || !acts) throw new Error('featureAttribution: attach an SAE to the model first (model.attachSae)');
   const hook = sae.cfg.hookName;
-  const { layer, kind } = parseHook(hook, model.cfg.nLayers);
-  if (kind !== 'hook_resid_pre') {
-    throw new Error(`featureAttribution: the SAE reads "${hook}"; attribution supports blocks.L.hook_resid_pre SAEs only (the backward gives d target / d resid_pre[L])`);
-  }
+  const { layer } = parseHook(hook, model.cfg.nLayers);
+  const gradLayer = attributionLayer(hook, model.cfg.nLayers);
+  if (gradLayer === null) throw new Error(`featureAttribution: the SAE reads "${hook}"; ${ATTRIBUTION_HOOKS}`);
   const T = ids.length;
   if (T < 1) throw new Error('featureAttribution: no tokens');
   if (T > model.maxT) throw new Error(`featureAttribution: ${T} tokens exceed the ${model.maxT} one forward with this SAE can run`);
@@ -123,7 +131,7 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
     wDecCache.set(sae, wDec);
   }
 
-  const g = (await model.gradients(ids, tg))[layer]; // (T, C)
+  const g = (await model.gradients(ids, tg))[gradLayer]; // (T, C)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);

@@ -18,7 +18,7 @@ import { featureWeights, MAX_FEATURE_WEIGHTS_K } from '../sae/feature_weights';
 import { gatherFeatures } from '../sae/gather';
 import { MAX_TOPK } from '../kernels/sae_topk';
 import { logitLens } from '../model/logit_lens';
-import { featureAttribution } from '../model/attribution';
+import { ATTRIBUTION_HOOKS, attributionLayer, featureAttribution } from '../model/attribution';
 import { Gpt2 } from '../model/gpt2';
 import type { TdaIndex } from '../influence/index_file';
 import { scoreDocs } from '../influence/index_file';
@@ -636,7 +636,7 @@ export class Engine implements EngineApi {
       }
       const limit = req.limit ?? 200;
       if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_ATTRIBUTION_ROWS)) throw new EngineStateError(`limit must be 1..${MAX_ATTRIBUTION_ROWS}, got ${limit}`);
-      if (!sae.cfg.hookName.endsWith('hook_resid_pre')) throw new EngineStateError(`Feature attribution needs an SAE on a blocks.L.hook_resid_pre hook; this one reads ${sae.cfg.hookName}.`);
+      if (attributionLayer(sae.cfg.hookName, model.cfg.nLayers) === null) throw new EngineStateError(`This SAE reads ${sae.cfg.hookName}: ${ATTRIBUTION_HOOKS}.`);
       this.analyzedFresh = false; // this forward overwrites the analyzed prompt's SAE activations
       // causal: tokens after `position` cannot change its logits
       const run = ids.slice(0, position + 1);

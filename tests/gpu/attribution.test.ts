@@ -141,14 +141,23 @@ describe('feature attribution (attribution patching)', () => {
     expect(d0.dla).toBeCloseTo(d0.activation * stats[2 * target.position] * dot, 4);
     expect(res.direct.length).toBe(res.features.filter((e) => e.position === target.position).length);
 
-    // only resid_pre SAEs
-    const post = randomSaeLensFiles({ dIn: 20, dSae: 40, hookName: 'blocks.1.hook_resid_post', arch: 'standard', seed: 5 });
-    const postCfg = parseSaeLensConfig(new TextDecoder().decode(post['cfg.json']));
-    const postSae = new Sae(gpu, postCfg, saeLensWeights(parseSafetensors(post['sae_weights.safetensors'], 'sae_weights.safetensors'), postCfg));
-    model.attachSae(postSae, 8);
-    await expect(featureAttribution(model, ids, target)).rejects.toThrow(/hook_resid_pre SAEs only/);
-    model.attachSae(null);
-    postSae.destroy();
+    // resid_post[1] is resid_pre[2]: the same SAE weights give the same attributions on either hook
+    const attrOn = async (hookName: string) => {
+      const f = randomSaeLensFiles({ dIn: 20, dSae: 40, hookName, arch: 'standard', seed: 6 });
+      const c = parseSaeLensConfig(new TextDecoder().decode(f['cfg.json']));
+      const s = new Sae(gpu, c, saeLensWeights(parseSafetensors(f['sae_weights.safetensors'], 'sae_weights.safetensors'), c));
+      model.attachSae(s, 8);
+      try {
+        return await featureAttribution(model, ids, target);
+      } finally {
+        model.attachSae(null);
+        s.destroy();
+      }
+    };
+    const [pre2, post1] = [await attrOn('blocks.2.hook_resid_pre'), await attrOn('blocks.1.hook_resid_post')];
+    expect(post1.features.slice(0, 5)).toEqual(pre2.features.slice(0, 5));
+    // the last layer's resid_post and resid_mid are refused
+    for (const hook of ['blocks.2.hook_resid_post', 'blocks.1.hook_resid_mid']) await expect(attrOn(hook)).rejects.toThrow(/hook_resid_pre, and on hook_resid_post of every layer but the last/);
     sae.destroy();
     model.destroy();
   });
