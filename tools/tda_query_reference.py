@@ -4,7 +4,7 @@
 For a few queries on the bundled model (ids from tests/fixtures/glassbox-mini.json's prompts with
 3897 in front; the completion is each prompt's last 2 tokens), torch autograd gives the FULL
 gradient of the completion's summed next-token cross-entropy w.r.t. the 16 Conv1D weights; each is
-then projected as P_in_T^T @ dW @ P_out_T (k_in=4, k_out=8, seeded Gaussian matrices written here)
+then projected as P_in_T^T @ dW @ P_out_T (k_in=3, k_out=6, seeded Gaussian matrices written here)
 and concatenated in the index's order. The app computes the same vector another way (per-token
 projections of the backward's rows, src/influence/query_gradient.ts); tests/gpu/influence.test.ts
 compares the two.
@@ -25,7 +25,7 @@ import safetensors_io  # noqa: E402
 
 torch.set_num_threads(2)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-K_IN, K_OUT, SEED = 4, 8, 7
+K_IN, K_OUT, SEED = 3, 6, 7  # not multiples of 4: the browser pads them
 KINDS = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
 
 

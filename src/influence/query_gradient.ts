@@ -11,21 +11,39 @@ import { gpt2Backward, unembedRows, type LinearGrad } from '../model/backward';
 import type { Gpt2 } from '../model/gpt2';
 import type { TdaIndex, TdaLinear } from './index_file';
 
+/** A Linear's projections on the GPU, their columns padded with zeros to kIn4, kOut4 (multiples of 4, for the vec4 matmuls). */
+interface Projection {
+  lin: TdaLinear;
+  pIn: GpuTensor; //  (in, kIn4)
+  pOut: GpuTensor; // (out, kOut4)
+  kIn4: number;
+  kOut4: number;
+}
+
 /** The projection matrices on the GPU, uploaded once per index and model. */
 export interface TdaProjections {
   gpu: Gpu;
-  byName: Map<string, { lin: TdaLinear; pIn: GpuTensor; pOut: GpuTensor }>;
+  byName: Map<string, Projection>;
   destroy(): void;
 }
 
+/** (rows, k) row-major, padded to (rows, k4) with zero columns. */
+function padColumns(m: Float32Array, rows: number, k: number, k4: number): Float32Array {
+  if (k === k4) return m;
+  const out = new Float32Array(rows * k4);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * k, (r + 1) * k), r * k4);
+  return out;
+}
+
 export function uploadProjections(gpu: Gpu, index: TdaIndex): TdaProjections {
-  const byName = new Map<string, { lin: TdaLinear; pIn: GpuTensor; pOut: GpuTensor }>();
+  const byName = new Map<string, Projection>();
+  const up4 = (k: number) => Math.ceil(k / 4) * 4;
   for (const lin of index.linears) {
-    if (lin.kIn % 4 || lin.kOut % 4) throw new Error(`influence: ${lin.name}'s k_in ${lin.kIn} and k_out ${lin.kOut} must be multiples of 4 (vec4 matmuls)`);
+    const [kIn4, kOut4] = [up4(lin.kIn), up4(lin.kOut)];
     byName.set(lin.name, {
-      lin,
-      pIn: uploadTensor(gpu.device, `${lin.name}.P_in_T`, [lin.in, lin.kIn], lin.pIn, Infinity),
-      pOut: uploadTensor(gpu.device, `${lin.name}.P_out_T`, [lin.out, lin.kOut], lin.pOut, Infinity),
+      lin, kIn4, kOut4,
+      pIn: uploadTensor(gpu.device, `${lin.name}.P_in_T`, [lin.in, kIn4], padColumns(lin.pIn, lin.in, lin.kIn, kIn4), Infinity),
+      pOut: uploadTensor(gpu.device, `${lin.name}.P_out_T`, [lin.out, kOut4], padColumns(lin.pOut, lin.out, lin.kOut, kOut4), Infinity),
     });
   }
   return {
@@ -89,26 +107,30 @@ export async function queryGradient(model: Gpt2, proj: TdaProjections, index: Td
     made.push(b);
     return b;
   };
-  const blocks: Array<{ lin: TdaLinear; g: GPUBuffer }> = [];
+  const blocks: Array<{ p: Projection; g: GPUBuffer }> = [];
   const onLinear = ({ name, x, dy, K, N }: LinearGrad): Step[] => {
     const p = proj.byName.get(name);
     if (!p) return [];
-    const { lin, pIn, pOut } = p;
+    const { lin, pIn, pOut, kIn4, kOut4 } = p;
     if (lin.in !== K || lin.out !== N) throw new Error(`influence: ${name} is (${K}, ${N}) in this model, (${lin.in}, ${lin.out}) in the index: the index was built for another model`);
-    const xp = buf(`${name} x·P_in`, T * lin.kIn);
-    const dp = buf(`${name} dy·P_out`, T * lin.kOut);
-    const g = buf(`${name} projected gradient`, lin.kIn * lin.kOut);
-    blocks.push({ lin, g });
+    const xp = buf(`${name} x·P_in`, T * kIn4);
+    const dp = buf(`${name} dy·P_out`, T * kOut4);
+    const g = buf(`${name} projected gradient`, kIn4 * kOut4);
+    blocks.push({ p, g });
     return [
-      matmul(gpu, { a: x, b: pIn, bias: buf('zeros', lin.kIn), out: xp, M: T, N: lin.kIn, K, label: `${name} x·P_in` }),
-      matmul(gpu, { a: dy, b: pOut, bias: buf('zeros', lin.kOut), out: dp, M: T, N: lin.kOut, K: N, label: `${name} dy·P_out` }),
-      matmulBackwardWeight(gpu, { dy: dp, a: xp, dw: g, dbias: buf('unused', lin.kOut), M: T, N: lin.kOut, K: lin.kIn, label: `${name} projected gradient` }),
+      matmul(gpu, { a: x, b: pIn, bias: buf('zeros', kIn4), out: xp, M: T, N: kIn4, K, label: `${name} x·P_in` }),
+      matmul(gpu, { a: dy, b: pOut, bias: buf('zeros', kOut4), out: dp, M: T, N: kOut4, K: N, label: `${name} dy·P_out` }),
+      matmulBackwardWeight(gpu, { dy: dp, a: xp, dw: g, dbias: buf('unused', kOut4), M: T, N: kOut4, K: kIn4, label: `${name} projected gradient` }),
     ];
   };
   try {
     await gpt2Backward(model, ids, seed, { onLinear });
     const q = new Float32Array(index.dims);
-    for (const { lin, g } of blocks) q.set(await readF32(gpu.device, g, lin.kIn * lin.kOut), lin.offset);
+    for (const { p, g } of blocks) {
+      const { lin, kOut4 } = p;
+      const padded = await readF32(gpu.device, g, p.kIn4 * kOut4); // (kIn4, kOut4): the padding rows and columns are 0
+      for (let i = 0; i < lin.kIn; i++) q.set(padded.subarray(i * kOut4, i * kOut4 + lin.kOut), lin.offset + i * lin.kOut);
+    }
     if (blocks.length !== index.linears.length) throw new Error(`influence: the backward passed ${blocks.length} of the index's ${index.linears.length} linears`);
     return { q, loss };
   } finally {
