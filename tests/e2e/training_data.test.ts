@@ -42,10 +42,10 @@ describe('training data', () => {
     await shot(page, '46-training-data');
 
     // a typed completion: the summary names it
-    await page.getByTestId('tda-completion').fill(' harbour');
+    await page.getByTestId('tda-completion').fill(' island');
     await page.getByTestId('tda-stale').waitFor({ state: 'visible' });
     await page.getByTestId('tda-run').click();
-    await expect.poll(() => page.getByTestId('tda-summary').textContent(), { timeout: 120_000 }).toContain('·harbour');
+    await expect.poll(() => page.getByTestId('tda-summary').textContent(), { timeout: 120_000 }).toContain('·island');
     await page.getByTestId('tda-stale').waitFor({ state: 'detached' });
     await shot(page, '47-training-data-completion');
     await page.context().close();

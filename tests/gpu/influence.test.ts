@@ -84,6 +84,19 @@ describe('training-data attribution', () => {
     expect(res.support.map((d) => d.id)).toEqual(direct.support.map((d) => d.id));
     expect(res.oppose.map((d) => d.id)).toEqual(direct.oppose.map((d) => d.id));
 
+    // the index's own reference query (tools/tda_index.py, torch): its projected gradient and top documents
+    const ref = JSON.parse(await (await fetch('/models/glassbox-mini/tda/index.json')).text()).reference_query;
+    const mine = await queryGradient(model, proj, index, ref.ids, ref.prompt_len);
+    expect(mine.loss).toBeCloseTo(ref.loss, 3);
+    const scale = ref.g_proj.reduce((a: number, v: number) => Math.max(a, Math.abs(v)), 0);
+    const worst = ref.g_proj.reduce((a: number, v: number, j: number) => Math.max(a, Math.abs(mine.q[j] - v) / scale), 0);
+    console.log(`[influence] the index's reference query: projected gradient max |diff| / max |torch| ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-3);
+    const top = scoreDocs(index, mine.q, 5);
+    expect(top.support.map((d) => d.score)).toEqual(ref.top_supporters.map((d: { doc: number; score: number }) => expect.closeTo(d.score, 1)));
+    expect(top.support.map((d) => d.text)).toEqual(ref.top_supporters.map((d: { doc: number }) => index.docs[d.doc].text));
+    expect(top.oppose.map((d) => d.text)).toEqual(ref.top_opposers.map((d: { doc: number }) => index.docs[d.doc].text));
+
     // no completion: the model's top next token
     const greedy = await engine.influence({ text });
     expect(greedy.ids.length).toBe(greedy.start + 1);
