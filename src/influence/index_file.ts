@@ -114,8 +114,13 @@ export interface TdaHit extends TdaDoc {
 
 let halfTable: Float32Array | null = null;
 
-/** The `n` documents with the largest and the most negative scores against the projected query gradient q (D). */
-export function scoreDocs(index: TdaIndex, q: Float32Array, n: number): { support: TdaHit[]; oppose: TdaHit[]; scores: Float32Array } {
+/**
+ * The `n` documents with the largest and the most negative scores against the projected query
+ * gradient q (D). rank 'dot' orders them by the score itself, the gradient dot product the index
+ * is validated for; 'cosine' by the cosine, which no longer favours documents with large
+ * gradients (RelatIF-style, Barshan et al. 2020).
+ */
+export function scoreDocs(index: TdaIndex, q: Float32Array, n: number, rank: 'dot' | 'cosine' = 'dot'): { support: TdaHit[]; oppose: TdaHit[]; scores: Float32Array } {
   const { nDocs, dims: D, unit, norm } = index;
   halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => fromHalfBits(h));
   const table = halfTable;
@@ -129,7 +134,8 @@ export function scoreDocs(index: TdaIndex, q: Float32Array, n: number): { suppor
     for (let j = 0; j < D; j++) s += table[unit[row + j]] * q[j];
     scores[d] = norm[d] * s;
   }
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+  const key = rank === 'dot' ? scores : scores.map((v, d) => v / (norm[d] || 1));
+  const order = Array.from(scores.keys()).sort((a, b) => key[b] - key[a]);
   const hit = (d: number): TdaHit => ({ ...index.docs[d], score: scores[d], cosine: scores[d] / (norm[d] * qNorm || 1) });
   const m = Math.min(n, nDocs);
   return { support: order.slice(0, m).filter((d) => scores[d] > 0).map(hit), oppose: order.slice(-m).reverse().filter((d) => scores[d] < 0).map(hit), scores };

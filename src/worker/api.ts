@@ -403,6 +403,8 @@ export interface InfluenceRequest {
   completion?: string;
   /** Documents to return on each side (1..50, default 8). */
   n?: number;
+  /** Order by the gradient dot product (default; what the index is validated for) or by the cosine (ignores each document's gradient norm). */
+  rank?: 'dot' | 'cosine';
 }
 
 export interface InfluenceDoc {

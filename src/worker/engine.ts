@@ -664,6 +664,8 @@ export class Engine implements EngineApi {
       if (!(model instanceof Gpt2)) throw new EngineStateError('Training-data attribution needs a model that ships a training-data index (tda/); this one does not.');
       const n = req.n ?? 8;
       if (!(Number.isInteger(n) && n >= 1 && n <= 50)) throw new EngineStateError(`n must be 1..50, got ${n}`);
+      const rank = req.rank ?? 'dot';
+      if (rank !== 'dot' && rank !== 'cosine') throw new EngineStateError(`rank must be 'dot' or 'cosine', got ${JSON.stringify(rank)}`);
       if (this.tda === undefined) {
         const source = this.loaded!.model;
         const index = await readTdaIndex((file, optional) => openSourceFile(source, file, optional));
@@ -686,7 +688,7 @@ export class Engine implements EngineApi {
       if (ids.length > limit) throw new EngineStateError(`The prompt and completion are ${ids.length} tokens; the index's documents are at most ${limit}. Shorten them.`);
       const { q, loss } = await queryGradient(model, proj, index, ids, start);
       checkAlive(this.gpu!.ctx);
-      const { support, oppose } = scoreDocs(index, q, n);
+      const { support, oppose } = scoreDocs(index, q, n, rank);
       return { ids, pieces: tokenizer.pieces(ids), start, loss, support, oppose, nDocs: index.nDocs, notice };
     });
   }

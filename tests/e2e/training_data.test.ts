@@ -48,6 +48,16 @@ describe('training data', () => {
     await expect.poll(() => page.getByTestId('tda-summary').textContent(), { timeout: 120_000 }).toContain('·island');
     await page.getByTestId('tda-stale').waitFor({ state: 'detached' });
     await shot(page, '47-training-data-completion');
+
+    // ranked by cosine: the cosines fall down each list
+    await page.getByTestId('tda-rank').selectOption('cosine');
+    await page.getByTestId('tda-stale').waitFor({ state: 'visible' }); // reruns at once, for seconds
+    await page.getByTestId('tda-stale').waitFor({ state: 'detached', timeout: 120_000 });
+    const cosines = async (side: string) =>
+      (await page.getByTestId(`tda-${side}`).locator('.head .muted').allTextContents()).map((t) => Number(/cos (-?[\d.]+)/.exec(t)![1]));
+    const sup = await cosines('support');
+    for (let i = 1; i < sup.length; i++) expect(sup[i]).toBeLessThanOrEqual(sup[i - 1] + 0.005);
+    await shot(page, '48-training-data-cosine');
     await page.context().close();
   });
 });

@@ -62,6 +62,11 @@ describe('training-data index', () => {
     expect(support.map((h) => h.score)).toEqual(sorted.slice(0, 3).filter((s) => s > 0));
     expect(oppose.map((h) => h.score)).toEqual(sorted.slice(-3).reverse().filter((s) => s < 0));
     expect(support.length + oppose.length).toBeGreaterThan(0);
+    // by cosine: the same scores, ordered by score / norm
+    const cos = scoreDocs(index, q, N, 'cosine');
+    const byCos = [...scores.keys()].sort((a, b) => scores[b] / (b + 1) - scores[a] / (a + 1));
+    expect(cos.support.map((h) => h.id)).toEqual(byCos.filter((d) => scores[d] > 0).map((d) => 100 + d));
+    for (let i = 1; i < cos.support.length; i++) expect(cos.support[i].cosine).toBeLessThanOrEqual(cos.support[i - 1].cosine);
     expect(support[0]?.text ?? oppose[0].text).toMatch(/^doc \d$/);
   });
 

@@ -10,6 +10,8 @@ export class InfluenceState {
   result = $state.raw<InfluenceResponse | null>(null);
   /** The completion to explain; empty: the model's top next token. */
   completion = $state('');
+  /** How documents are ordered: by the gradient dot product, or by cosine. */
+  rank = $state<'dot' | 'cosine'>('dot');
   /** The prompt and completion `result` was computed for. */
   private asked = $state('');
   private model = $state.raw<unknown>(null);
@@ -22,8 +24,8 @@ export class InfluenceState {
     this.running = true;
     this.error = '';
     try {
-      this.result = await this.es.engine.influence({ text: prompt, completion: this.completion || undefined, n: 6 });
-      this.asked = `${prompt}\u0000${this.completion}`;
+      this.result = await this.es.engine.influence({ text: prompt, completion: this.completion || undefined, n: 6, rank: this.rank });
+      this.asked = this.key(prompt);
       this.model = this.es.info;
     } catch (e) {
       this.error = (e as Error).message;
@@ -33,6 +35,10 @@ export class InfluenceState {
   }
 
   isStale(prompt: string): boolean {
-    return this.result !== null && (this.asked !== `${prompt}\u0000${this.completion}` || this.model !== this.es.info);
+    return this.result !== null && (this.asked !== this.key(prompt) || this.model !== this.es.info);
+  }
+
+  private key(prompt: string): string {
+    return `${prompt}\u0000${this.completion}\u0000${this.rank}`;
   }
 }
