@@ -18,12 +18,15 @@ import { benchPeer } from './peer';
 import { benchDashboards } from './dashboards';
 import { benchKeystroke, KEYSTROKE_PROMPT } from './keystroke';
 import { benchAttribution } from './attribution';
+import { readTdaIndex } from '../../src/influence/load';
+import { queryGradient, uploadProjections } from '../../src/influence/query_gradient';
+import { scoreDocs } from '../../src/influence/index_file';
 import { Gpt2 } from '../../src/model/gpt2';
 import { Sae } from '../../src/sae/sae';
 import { parseSaeLensConfig, saeLensWeights } from '../../src/sae/formats';
 import {
   applyRoofline, benchModel, benchSae, copyBandwidth, DECODER_SHAPES, decoderConfig, decoderRunName, decoderRuns, gpt2SmallConfig, loadDecoder, loadModel,
-  randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
+  median, randomWeights, ROOFLINE_DEFINITION, selected, type ModelResult,
 } from './measure';
 
 declare global {
@@ -138,7 +141,23 @@ async function bundledAttribution(gpu: Gpu) {
   const tok = TextTokenizer.fromJson(new TextDecoder().decode(await file(src, 'tokenizer.json')), null);
   try {
     await model.warm();
-    return await benchAttribution(gpu, 'glassbox-mini (bundled) + its SAE', model, tok.encode(LATENCY_PROMPT), log, 7);
+    const ids = tok.encode(LATENCY_PROMPT);
+    const res = await benchAttribution(gpu, 'glassbox-mini (bundled) + its SAE', model, ids, log, 7);
+    // training-data attribution: the query's projected gradient (a forward and a backward) and scoring the index
+    const index = (await readTdaIndex(async (f) => new Blob([await file(src, f)])))!;
+    const proj = uploadProjections(gpu, index);
+    const query = [index.bosId ?? 0, ...ids];
+    const times: number[] = [];
+    for (let i = 0; i <= 5; i++) {
+      const t0 = performance.now();
+      const { q } = await queryGradient(model, proj, index, query, query.length - 1);
+      scoreDocs(index, q, 8);
+      if (i > 0) times.push(performance.now() - t0);
+    }
+    proj.destroy();
+    const influenceMs = median(times);
+    log(`  training-data attribution over ${index.nDocs} documents (${query.length} tokens, the last one the completion): ${influenceMs.toFixed(1)} ms = ${(influenceMs / res.forwardMs).toFixed(2)}x a forward`);
+    return { ...res, influenceMs, influenceToForward: influenceMs / res.forwardMs, influenceDocs: index.nDocs };
   } finally {
     model.destroy(); // the attached SAE goes with it
   }

@@ -71,7 +71,8 @@ try {
   if (results.attribution) {
     const a = results.attribution;
     console.log(`attribution (${a.model}, ${a.promptTokens} tokens): backward ${a.backwardMs.toFixed(1)} ms = ${a.backwardToForward.toFixed(2)}x a forward (${a.forwardMs.toFixed(1)} ms); ` +
-      `one feature attribution ${a.attributionMs.toFixed(1)} ms = ${a.attributionToForward.toFixed(2)}x (target <= 4x)`);
+      `one feature attribution ${a.attributionMs.toFixed(1)} ms = ${a.attributionToForward.toFixed(2)}x (target <= 4x)` +
+      (a.influenceMs ? `; training-data attribution over ${a.influenceDocs} documents ${a.influenceMs.toFixed(1)} ms = ${a.influenceToForward.toFixed(2)}x` : ''));
   }
   console.log(`wrote ${out}`);
 } finally {
