@@ -88,6 +88,32 @@ def sig7(t):
     return [float(f'{v:.7g}') for v in t.flatten().tolist()]
 
 
+def write_reference(out_path, script, source, ids, n_layer, d_model, logits64, grads_of):
+    """Writes the reference file: for the top logit at the last position, and its difference with the
+    runner-up, d target / d resid_pre[L] in float64 (grads_of(dtype, (tok, alt)) gives them; the
+    float32 run only shows the spread)."""
+    top = torch.topk(logits64[-1], 2).indices.tolist()
+    out = {
+        'note': f'd target / d resid_pre[L] ((T, C) each, row-major), torch autograd in float64; {script}',
+        'source': source,
+        'torch': torch.__version__,
+        'input_ids': ids,
+        'n_layer': n_layer,
+        'd_model': d_model,
+        'targets': {},
+    }
+    for name, (tok, alt) in {'logit': (top[0], None), 'logit_diff': (top[0], top[1])}.items():
+        g64 = grads_of(torch.float64, (tok, alt))
+        g32 = grads_of(torch.float32, (tok, alt))
+        for l, (a, b) in enumerate(zip(g64, g32)):
+            rel = (a - b.double()).abs().max() / a.abs().max()
+            print(f'  {name} L={l}: max |grad| {a.abs().max():.4e}; float32 vs float64: max diff / max |grad| = {rel:.2e}')
+        out['targets'][name] = {'position': len(ids) - 1, 'token': tok, 'minus_token': alt, 'grad_resid_pre': [sig7(a) for a in g64]}
+    with open(out_path, 'w') as f:
+        json.dump(out, f, separators=(',', ':'))
+    print(f'wrote {out_path}')
+
+
 def main(which):
     if which == 'gpt2':
         d = f'{ROOT}/tests/fixtures/hf/gpt2-seed1'
@@ -107,32 +133,8 @@ def main(which):
     with torch.no_grad():
         logits64 = forward(w, cfg, ids, torch.float64, [])
     print(f'{which}: T={len(ids)} max |logit - reference| (f64 forward) = {(logits64 - ref_logits).abs().max():.3e}')
-    top = torch.topk(logits64[-1], 2).indices.tolist()
-    targets = {'logit': (top[0], None), 'logit_diff': (top[0], top[1])}
-    out = {
-        'note': 'd target / d resid_pre[L] ((T, C) each, row-major), torch autograd in float64; tools/grad_reference.py',
-        'source': source,
-        'torch': torch.__version__,
-        'input_ids': ids,
-        'n_layer': cfg['n_layer'],
-        'd_model': cfg['n_embd'],
-        'targets': {},
-    }
-    for name, (tok, alt) in targets.items():
-        g64 = grads(w, cfg, ids, torch.float64, (tok, alt))
-        g32 = grads(w, cfg, ids, torch.float32, (tok, alt))
-        for l, (a, b) in enumerate(zip(g64, g32)):
-            rel = (a - b.double()).abs().max() / a.abs().max()
-            print(f'  {name} L={l}: max |grad| {a.abs().max():.4e}; float32 vs float64: max diff / max |grad| = {rel:.2e}')
-        out['targets'][name] = {
-            'position': len(ids) - 1,
-            'token': tok,
-            'minus_token': alt,
-            'grad_resid_pre': [sig7(a) for a in g64],
-        }
-    with open(out_path, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
-    print(f'wrote {out_path}')
+    write_reference(out_path, 'tools/grad_reference.py', source, ids, cfg['n_layer'], cfg['n_embd'], logits64,
+                    lambda dtype, target: grads(w, cfg, ids, dtype, target))
 
 
 if __name__ == '__main__':

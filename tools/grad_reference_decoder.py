@@ -30,7 +30,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from grad_reference import read_safetensors, sig7  # noqa: E402  (also sets 2 torch threads)
+from grad_reference import read_safetensors, write_reference  # noqa: E402  (also sets 2 torch threads)
 
 torch.set_num_threads(2)
 
@@ -182,34 +182,8 @@ def main(family):
     if worst > 1e-4:
         sys.exit(f'{family}: forward does not match reference.json (worst {worst:.3e}); not writing')
 
-    top = torch.topk(logits64[-1], 2).indices.tolist()
-    targets = {'logit': (top[0], None), 'logit_diff': (top[0], top[1])}
-    out = {
-        'note': 'd target / d resid_pre[L] ((T, C) each, row-major), torch autograd in float64; '
-                'tools/grad_reference_decoder.py',
-        'source': f'{rel_dir} (model.safetensors, reference.json input_ids)',
-        'torch': torch.__version__,
-        'input_ids': ids,
-        'n_layer': cfg['num_hidden_layers'],
-        'd_model': cfg['hidden_size'],
-        'targets': {},
-    }
-    for name, (tok, alt) in targets.items():
-        g64 = grads(w, cfg, ids, torch.float64, (tok, alt))
-        g32 = grads(w, cfg, ids, torch.float32, (tok, alt))
-        for l, (a, b) in enumerate(zip(g64, g32)):
-            rel = (a - b.double()).abs().max() / a.abs().max()
-            print(f'  {name} L={l}: max |grad| {a.abs().max():.4e}; float32 vs float64: max diff / max |grad| = {rel:.2e}')
-        out['targets'][name] = {
-            'position': len(ids) - 1,
-            'token': tok,
-            'minus_token': alt,
-            'grad_resid_pre': [sig7(a) for a in g64],
-        }
-    out_path = f'{d}/grad_reference.json'
-    with open(out_path, 'w') as f:
-        json.dump(out, f, separators=(',', ':'))
-    print(f'wrote {out_path}')
+    write_reference(f'{d}/grad_reference.json', 'tools/grad_reference_decoder.py', f'{rel_dir} (model.safetensors, reference.json input_ids)',
+                    ids, cfg['num_hidden_layers'], cfg['hidden_size'], logits64, lambda dtype, target: grads(w, cfg, ids, dtype, target))
 
 
 if __name__ == '__main__':
