@@ -16,15 +16,17 @@
 //
 // f, stats (dec_scale, dec_shift), x_sae and x_hat are read back from the SAE's own buffers
 // (model.saeActs) after one forward with the SAE attached, so they are exactly what the model
-// ran (top-k masks and all), not a CPU re-run.
+// ran (top-k masks and all), not a CPU re-run. W_dec[i] . g(t) for every feature comes from one
+// GPU matmul (g · W_decᵀ): the decoder itself is never read back.
 //
 // Direct logit attribution (DLA) of the features at the target position:
 //   DLA_i = f_i * dec_scale * (W_dec[i] . (W_U[token] - W_U[minusToken]))
 // through the unembedding W_U (model.unembed: GPT-2's tied wte, a decoder's lm_head or tied embed
 // without Gemma's sqrt(C) input scale) WITHOUT the final norm, the final soft-cap and every block
 // after the hook: the standard "direct" approximation, not a gradient.
-import { readF32 } from '../gpu/buffers';
-import type { Sae } from '../sae/sae';
+import { createBuffer, readF32, uploadBuffer } from '../gpu/buffers';
+import type { Gpu } from '../gpu/gpu';
+import { matmulBackwardInput } from '../kernels/matmul_backward';
 import { unembedRows, type LogitTarget } from './backward';
 import { parseHook } from './hooks';
 import type { Transformer } from './transformer';
@@ -84,7 +86,20 @@ export function attributionLayer(hook: string, nLayers: number): number | null {
   return kind === 'hook_resid_post' && layer + 1 < nLayers ? layer + 1 : null;
 }
 
-const wDecCache = new WeakMap<Sae, Float32Array>();
+/** (n, S): row r holds W_dec[i] . rows[r] for every feature i (matmul_backward_input computes rows · W_decᵀ). */
+async function decoderDots(gpu: Gpu, wDec: GPUBuffer, rows: Float32Array, n: number, C: number, S: number): Promise<Float32Array> {
+  const dy = uploadBuffer(gpu.device, 'attribution rows (n, C)', rows);
+  const out = createBuffer(gpu.device, 'W_dec . rows (n, S)', n * S * 4);
+  const step = matmulBackwardInput(gpu, { dy, b: wDec, da: out, M: n, N: C, K: S, label: 'W_dec . g' });
+  try {
+    gpu.run([step], 'attribution dots');
+    return await readF32(gpu.device, out, n * S);
+  } finally {
+    gpu.release([step]);
+    dy.destroy();
+    out.destroy();
+  }
+}
 
 /**
  * Attribution of `target` to the features of the SAE attached to `model` (resid_pre hooks only),
@@ -125,13 +140,16 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
     readF32(device, acts.xSae, T * C),
     readF32(device, acts.xHat, T * C),
   ]);
-  let wDec = wDecCache.get(sae);
-  if (!wDec) {
-    wDec = await readF32(device, sae.wDec, S * C);
-    wDecCache.set(sae, wDec);
-  }
-
   const g = (await model.gradients(ids, tg))[gradLayer]; // (T, C)
+  // Direct logit attribution reads W_U = model.unembed (no final norm) at the target position.
+  const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [token, target.minusToken] : [token], C);
+  const u = new Float32Array(C);
+  for (let c = 0; c < C; c++) u[c] = rows[c] - (target.minusToken != null ? rows[C + c] : 0);
+  // every feature's W_dec[i] . g(t), and W_dec[i] . u, on the GPU: W_dec never leaves it
+  const gu = new Float32Array((T + 1) * C);
+  gu.set(g);
+  gu.set(u, T * C);
+  const dots = await decoderDots(model.gpu, sae.wDec, gu, T + 1, C, S); // (T + 1, S)
 
   const features: FeatureAttributionEntry[] = [];
   const total = new Float32Array(T);
@@ -146,9 +164,7 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
     for (let i = 0; i < S; i++) {
       const a = f[t * S + i];
       if (a === 0) continue;
-      let dot = 0;
-      for (let c = 0; c < C; c++) dot += wDec[i * C + c] * gt[c];
-      const attribution = a * scale * dot;
+      const attribution = a * scale * dots[t * S + i];
       sum += attribution;
       features.push({ feature: i, position: t, activation: a, attribution });
     }
@@ -158,18 +174,12 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
   features.sort((a, b) => Math.abs(b.attribution) - Math.abs(a.attribution));
   if (opts.limit != null && opts.limit < features.length) features.length = Math.max(0, opts.limit);
 
-  // Direct logit attribution at the target position (W_U = model.unembed, no final norm).
-  const rows = await unembedRows(model.gpu, model.unembed, target.minusToken != null ? [token, target.minusToken] : [token], C);
-  const u = new Float64Array(C);
-  for (let c = 0; c < C; c++) u[c] = rows[c] - (target.minusToken != null ? rows[C + c] : 0);
   const direct: DirectLogitEntry[] = [];
   const tp = target.position;
   for (let i = 0; i < S; i++) {
     const a = f[tp * S + i];
     if (a === 0) continue;
-    let dot = 0;
-    for (let c = 0; c < C; c++) dot += wDec[i * C + c] * u[c];
-    direct.push({ feature: i, activation: a, dla: a * stats[2 * tp] * dot });
+    direct.push({ feature: i, activation: a, dla: a * stats[2 * tp] * dots[T * S + i] });
   }
   direct.sort((a, b) => Math.abs(b.dla) - Math.abs(a.dla));
 
