@@ -60,4 +60,18 @@ describe('training data', () => {
     await shot(page, '48-training-data-cosine');
     await page.context().close();
   });
+
+  it('fits 390 px, dark', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.goto(`${base}?prompt=${encodeURIComponent(PROMPT)}`);
+    await ready(page);
+    await page.getByTestId('token').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await page.getByTestId('training-data').locator('summary').first().click();
+    await page.getByTestId('tda-summary').waitFor({ state: 'visible', timeout: 120_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.getByTestId('training-data').scrollIntoViewIfNeeded();
+    await shot(page, '49-training-data-390-dark');
+    await context.close();
+  });
 });
