@@ -1,6 +1,6 @@
-/** out (M, N) = a (M, K) @ b (K, N) + bias (N); accumulates in f64. matvec is the M = 1 case. */
-export function matmulRef(a: Float32Array, b: Float32Array, bias: Float32Array | null, M: number, N: number, K: number): Float32Array {
-  const out = new Float32Array(M * N);
+/** out (M, N) = a (M, K) @ b (K, N) + bias (N), in f64: the backward twins' forward, and matmulRef before rounding. */
+export function matmulF64(a: ArrayLike<number>, b: ArrayLike<number>, bias: ArrayLike<number> | null, M: number, N: number, K: number): Float64Array {
+  const out = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let acc = bias ? bias[n] : 0;
@@ -9,4 +9,9 @@ export function matmulRef(a: Float32Array, b: Float32Array, bias: Float32Array |
     }
   }
   return out;
+}
+
+/** out (M, N) = a (M, K) @ b (K, N) + bias (N); accumulates in f64. matvec is the M = 1 case. */
+export function matmulRef(a: Float32Array, b: Float32Array, bias: Float32Array | null, M: number, N: number, K: number): Float32Array {
+  return Float32Array.from(matmulF64(a, b, bias, M, N, K));
 }

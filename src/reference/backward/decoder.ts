@@ -13,7 +13,8 @@ import { toFloat32, type Safetensors } from '../../model/safetensors';
 import { inMemory } from '../../model/tensor_rows';
 import { attentionBackwardRef, attentionF64, type AttentionShape } from './attention';
 import { gluBackwardRef, gluF64 } from './glu';
-import { matmulBackwardInputRef, matmulF64 } from './matmul';
+import { matmulF64 } from '../matmul';
+import { matmulBackwardInputRef } from './matmul';
 import { rmsnormBackwardRef, rmsnormF64 } from './rmsnorm';
 import { ropeBackwardRef, ropeF64, type RopeShape } from './rope';
 

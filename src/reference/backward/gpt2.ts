@@ -9,7 +9,8 @@ import { attentionBackwardRef, attentionF64, type AttentionShape } from './atten
 import { embedF64 } from './embed';
 import { geluBackwardRef, geluF64 } from './gelu';
 import { layernormBackwardRef, layernormF64 } from './layernorm';
-import { matmulBackwardInputRef, matmulF64 } from './matmul';
+import { matmulF64 } from '../matmul';
+import { matmulBackwardInputRef } from './matmul';
 
 export type { LogitTarget };
 

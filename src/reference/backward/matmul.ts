@@ -1,18 +1,5 @@
 // The VJP of out (M, N) = a (M, K) @ b (K, N) + bias (N), in f64: the CPU twin of the backward
-// matmuls, and the f64 forward that finite differences differentiate.
-
-/** out (M, N) = a (M, K) @ b (K, N) + bias (N), in f64 (matmulRef's arithmetic, kept in f64). */
-export function matmulF64(a: ArrayLike<number>, b: ArrayLike<number>, bias: ArrayLike<number> | null, M: number, N: number, K: number): Float64Array {
-  const out = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let acc = bias ? bias[n] : 0;
-      for (let k = 0; k < K; k++) acc += a[m * K + k] * b[k * N + n];
-      out[m * N + n] = acc;
-    }
-  }
-  return out;
-}
+// matmuls. The f64 forward that finite differences differentiate is matmulF64 (../matmul.ts).
 
 /** dA (M, K) = dY (M, N) · bᵀ: the gradient flowing back to the activations. */
 export function matmulBackwardInputRef(dy: ArrayLike<number>, b: ArrayLike<number>, M: number, N: number, K: number): Float64Array {
