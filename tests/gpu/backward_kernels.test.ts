@@ -72,7 +72,7 @@ describe('backward kernels against their CPU twins', () => {
     [33, 120, 70, 'f16'],
     [14, 480, 120, 'f16'],
     [37, 256, 1024, 'f32'],
-  ] as const)('matmul_backward_input (vec4 4x4 blocks, weight as a tensor) M=%i N=%i K=%i %s', async (M, N, K, dtype) => {
+  ] as const)('matmul_backward_input_vec4 (4x4 blocks, an f32 or f16 weight tensor) M=%i N=%i K=%i %s', async (M, N, K, dtype) => {
     const g = await getGpu();
     const rng = new Rng(M * 131 + N * 7 + K);
     const dy = rng.array(M * N);
