@@ -76,21 +76,25 @@ def forward(w, cfg, ids, dtype, resid_pre):
     return ln(x, 'ln_f') @ g['wte.weight'].T
 
 
-def grads(w, cfg, ids, dtype, target):
-    resid_pre = []
-    logits = forward(w, cfg, ids, dtype, resid_pre)
-    tok, alt = target
-    y = logits[-1, tok] - (logits[-1, alt] if alt is not None else 0)
-    return torch.autograd.grad(y, resid_pre)
+def grads_of(forward, w, cfg, ids):
+    """(dtype, (tok, alt)) -> d (logit[tok] - logit[alt]) / d resid_pre[L] at the last position, for a
+    forward(w, cfg, ids, dtype, resid_pre) that appends each block's input to resid_pre."""
+    def grads(dtype, target):
+        resid_pre = []
+        logits = forward(w, cfg, ids, dtype, resid_pre)
+        tok, alt = target
+        y = logits[-1, tok] - (logits[-1, alt] if alt is not None else 0)
+        return torch.autograd.grad(y, resid_pre)
+    return grads
 
 
 def sig7(t):
     return [float(f'{v:.7g}') for v in t.flatten().tolist()]
 
 
-def write_reference(out_path, script, source, ids, n_layer, d_model, logits64, grads_of):
+def write_reference(out_path, script, source, ids, n_layer, d_model, logits64, grads):
     """Writes the reference file: for the top logit at the last position, and its difference with the
-    runner-up, d target / d resid_pre[L] in float64 (grads_of(dtype, (tok, alt)) gives them; the
+    runner-up, d target / d resid_pre[L] in float64 (grads(dtype, (tok, alt)), from grads_of, gives them; the
     float32 run only shows the spread)."""
     top = torch.topk(logits64[-1], 2).indices.tolist()
     out = {
@@ -103,8 +107,8 @@ def write_reference(out_path, script, source, ids, n_layer, d_model, logits64, g
         'targets': {},
     }
     for name, (tok, alt) in {'logit': (top[0], None), 'logit_diff': (top[0], top[1])}.items():
-        g64 = grads_of(torch.float64, (tok, alt))
-        g32 = grads_of(torch.float32, (tok, alt))
+        g64 = grads(torch.float64, (tok, alt))
+        g32 = grads(torch.float32, (tok, alt))
         for l, (a, b) in enumerate(zip(g64, g32)):
             rel = (a - b.double()).abs().max() / a.abs().max()
             print(f'  {name} L={l}: max |grad| {a.abs().max():.4e}; float32 vs float64: max diff / max |grad| = {rel:.2e}')
@@ -134,7 +138,7 @@ def main(which):
         logits64 = forward(w, cfg, ids, torch.float64, [])
     print(f'{which}: T={len(ids)} max |logit - reference| (f64 forward) = {(logits64 - ref_logits).abs().max():.3e}')
     write_reference(out_path, 'tools/grad_reference.py', source, ids, cfg['n_layer'], cfg['n_embd'], logits64,
-                    lambda dtype, target: grads(w, cfg, ids, dtype, target))
+                    grads_of(forward, w, cfg, ids))
 
 
 if __name__ == '__main__':

@@ -30,7 +30,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from grad_reference import read_safetensors, write_reference  # noqa: E402  (also sets 2 torch threads)
+from grad_reference import grads_of, read_safetensors, write_reference  # noqa: E402  (also sets 2 torch threads)
 
 torch.set_num_threads(2)
 
@@ -151,14 +151,6 @@ def forward(w, cfg, ids, dtype, resid_pre, resid_post=None):
     return logits
 
 
-def grads(w, cfg, ids, dtype, target):
-    resid_pre = []
-    logits = forward(w, cfg, ids, dtype, resid_pre)
-    tok, alt = target
-    y = logits[-1, tok] - (logits[-1, alt] if alt is not None else 0)
-    return torch.autograd.grad(y, resid_pre)
-
-
 def main(family):
     rel_dir = f'tests/fixtures/hf/{family}-seed1'
     d = f'{ROOT}/{rel_dir}'
@@ -183,7 +175,7 @@ def main(family):
         sys.exit(f'{family}: forward does not match reference.json (worst {worst:.3e}); not writing')
 
     write_reference(f'{d}/grad_reference.json', 'tools/grad_reference_decoder.py', f'{rel_dir} (model.safetensors, reference.json input_ids)',
-                    ids, cfg['num_hidden_layers'], cfg['hidden_size'], logits64, lambda dtype, target: grads(w, cfg, ids, dtype, target))
+                    ids, cfg['num_hidden_layers'], cfg['hidden_size'], logits64, grads_of(forward, w, cfg, ids))
 
 
 if __name__ == '__main__':
