@@ -10,6 +10,8 @@ import type { SteeringSpec, SteerPositions } from '../sae/steering';
 import type { HubAuth } from '../store/hub';
 import type { StreamReport } from '../model/inspect';
 import type { BuildDashboardsRequest, BuildDashboardsResult, BuildProgress } from '../dashboards/run';
+import type { DirectLogitEntry, FeatureAttributionEntry } from '../model/attribution';
+import type { TdaHit } from '../influence/index_file';
 
 export type { BuildDashboardsRequest, BuildDashboardsResult, BuildProgress };
 
@@ -363,14 +365,8 @@ export interface AttributionRequest {
   limit?: number;
 }
 
-export interface AttributionRow {
-  feature: number;
-  position: number;
-  /** The SAE activation. */
-  activation: number;
-  /** Activation x gradient: the first-order change in the target if the feature were removed there (its negative). */
-  attribution: number;
-}
+/** A (feature, position) row: its activation and attribution (src/model/attribution.ts). */
+export type AttributionRow = FeatureAttributionEntry;
 
 export interface AttributionResponse extends Tokens {
   hook: string;
@@ -392,7 +388,7 @@ export interface AttributionResponse extends Tokens {
   /** (T) the SAE error node at each position: (x - x_hat) . gradient. */
   error: Float32Array;
   /** Direct logit attribution of the features active at `position` (through W_U, no final norm), largest |dla| first, cut to `limit`. */
-  direct: Array<{ feature: number; activation: number; dla: number }>;
+  direct: DirectLogitEntry[];
   notice?: string;
 }
 
@@ -407,17 +403,8 @@ export interface InfluenceRequest {
   rank?: 'dot' | 'cosine';
 }
 
-export interface InfluenceDoc {
-  /** Its line in the training corpus. */
-  id: number;
-  text: string;
-  topic?: string;
-  lang?: string;
-  /** <g_query, g_doc> in the index's projected space; > 0: training on it lowers the completion's loss (supports it). */
-  score: number;
-  /** Cosine of the two projected gradients. */
-  cosine: number;
-}
+/** A training document with its score and cosine against the completion's gradient (src/influence/index_file.ts). */
+export type InfluenceDoc = TdaHit;
 
 export interface InfluenceResponse extends Tokens {
   /** Where the completion starts in ids (ids = [bos] + prompt + completion). */
