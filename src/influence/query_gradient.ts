@@ -9,6 +9,7 @@ import { matmul } from '../kernels/matmul';
 import { matmulBackwardWeight } from '../kernels/matmul_backward';
 import { gpt2Backward, unembedRows, type LinearGrad } from '../model/backward';
 import type { Gpt2 } from '../model/gpt2';
+import { logSoftmax } from '../model/inspect';
 import type { TdaIndex, TdaLinear } from './index_file';
 
 /** A Linear's projections on the GPU, their columns padded with zeros to kIn4, kOut4 (multiples of 4, for the vec4 matmuls). */
@@ -78,14 +79,10 @@ export async function queryGradient(model: Gpt2, proj: TdaProjections, index: Td
   const dlogits = new Float32Array(T * V);
   let loss = 0;
   for (let t = start - 1; t < T - 1; t++) {
-    const row = logits.subarray(t * V, (t + 1) * V);
-    let m = -Infinity;
-    for (const v of row) m = Math.max(m, v);
-    let z = 0;
-    for (const v of row) z += Math.exp(v - m);
+    const logP = logSoftmax(logits.subarray(t * V, (t + 1) * V));
     const target = ids[t + 1];
-    loss += m + Math.log(z) - row[target];
-    for (let v = 0; v < V; v++) dlogits[t * V + v] = Math.exp(row[v] - m) / z;
+    loss -= logP[target];
+    for (let v = 0; v < V; v++) dlogits[t * V + v] = Math.exp(logP[v]);
     dlogits[t * V + target] -= 1;
   }
   // through the tied head: d ln_f's output = dlogits · wte (V is small for the models with an index)

@@ -25,7 +25,7 @@ import { scoreDocs } from '../influence/index_file';
 import { readTdaIndex } from '../influence/load';
 import { queryGradient, uploadProjections, type TdaProjections } from '../influence/query_gradient';
 import { steeringEntries, type SteeringSpec } from '../sae/steering';
-import { divergencePoint, inspectStream } from '../model/inspect';
+import { divergencePoint, inspectStream, logSoftmax, topAlternatives } from '../model/inspect';
 import { openSourceFile, readSourceFile, type OnBytes } from '../store/sources';
 import { runBuild, type BuildDashboardsRequest, type BuildDashboardsResult, type BuildProgress } from '../dashboards/run';
 import type {
@@ -642,8 +642,7 @@ export class Engine implements EngineApi {
       const run = ids.slice(0, position + 1);
       const res = await featureAttribution(model, run, { position, token: req.token ?? null, minusToken: req.minusToken ?? null }, { limit });
       checkAlive(this.gpu!.ctx);
-      const probs = softmax(res.logits);
-      const top = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 10);
+      const top = topAlternatives(logSoftmax(res.logits), 10);
       const total = new Float32Array(ids.length);
       const error = new Float32Array(ids.length);
       total.set(res.total);
@@ -651,7 +650,7 @@ export class Engine implements EngineApi {
       const out: AttributionResponse = {
         ids, pieces: tokenizer.pieces(ids), hook: res.hook, position, token: res.token, tokenPiece: piece(tokenizer, res.token),
         minusToken: req.minusToken ?? null, minusPiece: req.minusToken != null ? piece(tokenizer, req.minusToken) : null, target: res.target,
-        candidates: top.map((id) => ({ id, piece: piece(tokenizer, id), prob: probs[id] })),
+        candidates: top.map(({ id, prob }) => ({ id, piece: piece(tokenizer, id), prob })),
         features: res.features, active: res.active, total, error, direct: res.direct.slice(0, limit), notice,
       };
       return Comlink.transfer(out, [total.buffer, error.buffer]);
@@ -709,12 +708,4 @@ function piece(tokenizer: TextTokenizer, id: number): string {
   } catch {
     return `<${id}>`;
   }
-}
-
-function softmax(logits: Float32Array): Float64Array {
-  let m = -Infinity;
-  for (const v of logits) m = Math.max(m, v);
-  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
-  const z = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / z);
 }
