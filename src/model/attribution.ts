@@ -29,6 +29,7 @@ import type { Gpu } from '../gpu/gpu';
 import { matmulBackwardInput } from '../kernels/matmul_backward';
 import { unembedRows, type LogitTarget } from './backward';
 import { parseHook } from './hooks';
+import { argmax } from './sampling';
 import type { Transformer } from './transformer';
 
 export interface FeatureAttributionEntry {
@@ -131,7 +132,7 @@ export async function featureAttribution(model: Transformer, ids: number[], targ
   model.reset();
   const fwd = await model.forward(ids, { logits: 'all' });
   const logits = fwd.logits.slice(target.position * V, (target.position + 1) * V);
-  const token = target.token ?? logits.reduce((best, v, i) => (v > logits[best] ? i : best), 0);
+  const token = target.token ?? argmax(logits);
   const targetValue = logits[token] - (target.minusToken != null ? logits[target.minusToken] : 0);
   const tg: LogitTarget = { ...target, token };
   const [f, stats, xSae, xHat] = await Promise.all([

@@ -10,7 +10,7 @@ import type { WeightDtype } from '../gpu/f16';
 import { blameConfig, parseModelConfig, readModelWeights, type ModelConfig, type ModelWeights, type ReadFile } from '../model/load';
 import { checkFits, estimateGpuMemory } from '../model/memory';
 import type { Transformer } from '../model/transformer';
-import { checkSampling } from '../model/sampling';
+import { argmax, checkSampling } from '../model/sampling';
 import { TextTokenizer } from '../model/tokenizer';
 import { readSae } from '../sae/load';
 import { checkSaeForModel, Sae } from '../sae/sae';
@@ -681,7 +681,7 @@ export class Engine implements EngineApi {
       else {
         model.reset();
         const { logits } = await model.forward(ids, { logits: 'last' });
-        ids.push(logits.reduce((best, v, i) => (v > logits[best] ? i : best), 0));
+        ids.push(argmax(logits));
       }
       if (ids.length === start) throw new EngineStateError('The completion is empty: type the text the prompt should continue with.');
       if (ids.length > limit) throw new EngineStateError(`The prompt and completion are ${ids.length} tokens; the index's documents are at most ${limit}. Shorten them.`);
